@@ -1,0 +1,327 @@
+//! The build stage: every cargo invocation on the course package, read through cargo's JSON
+//! messages (`cargo_metadata`), never through its exit code or text.
+//!
+//! Builds run without a deadline (compile time never counts against a test) but in their own
+//! process group, so a cancelled build takes its rustc processes with it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use cargo_metadata::diagnostic::DiagnosticLevel;
+use cargo_metadata::{Message, MetadataCommand};
+use tokio::process::Command;
+
+use crate::course::Course;
+use crate::supervise::{self, Limits};
+
+/// The cargo package whose bins are the exercises (`NAME`) and solutions (`NAME_sol`).
+#[derive(Clone, Debug)]
+pub struct CoursePackage {
+    pub manifest: PathBuf,
+    pub name: String,
+    pub workspace_root: PathBuf,
+    pub target_dir: PathBuf,
+    /// Where paths in diagnostics are shown relative to.
+    pub course_root: PathBuf,
+    pub bins: Vec<String>,
+}
+
+impl CoursePackage {
+    /// Finds the package among the course's cargo workspace that has the first exercise as a bin.
+    pub fn locate(course: &Course) -> Result<Self> {
+        let manifest = course.root.join("Cargo.toml");
+        let meta = MetadataCommand::new()
+            .manifest_path(&manifest)
+            .no_deps()
+            .exec()
+            .with_context(|| {
+                format!("failed to read the cargo package of {}", manifest.display())
+            })?;
+        let first = &course.exercises[0].name;
+        let pkg = meta
+            .workspace_packages()
+            .into_iter()
+            .find(|p| p.targets.iter().any(|t| t.is_bin() && &t.name == first))
+            .with_context(|| {
+                format!(
+                    "no package of {} has a bin named `{first}`\n(hint: run `tokiolings dev update` to write the [[bin]] list from info.toml)",
+                    manifest.display()
+                )
+            })?;
+        Ok(Self {
+            manifest: pkg.manifest_path.clone().into_std_path_buf(),
+            name: pkg.name.to_string(),
+            workspace_root: meta.workspace_root.clone().into_std_path_buf(),
+            target_dir: meta.target_directory.clone().into_std_path_buf(),
+            course_root: course.root.clone(),
+            bins: pkg
+                .targets
+                .iter()
+                .filter(|t| t.is_bin())
+                .map(|t| t.name.clone())
+                .collect(),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildKind {
+    /// The libtest harness of each bin (`cargo test --no-run`).
+    Tests,
+    /// The plain binary, to run `main` (`test = false` exercises).
+    Bin,
+    /// `cargo clippy --profile test -- -D warnings`.
+    StrictClippy,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub is_error: bool,
+    /// One line: `error[E0308]: mismatched types`.
+    pub headline: String,
+    /// `exercises/01_intro/x.rs:12:5`, relative to the course root when possible.
+    pub location: Option<String>,
+    /// As rustc rendered it, with ANSI colours.
+    pub rendered: String,
+}
+
+impl Diagnostic {
+    /// `path:line: error[E…]: …`, the one-line form used in reports.
+    pub fn summary(&self) -> String {
+        match &self.location {
+            Some(loc) => format!("{loc}: {}", self.headline),
+            None => self.headline.clone(),
+        }
+    }
+}
+
+/// What one cargo invocation produced, per bin.
+#[derive(Debug, Default)]
+pub struct BuildOutput {
+    pub executables: HashMap<String, PathBuf>,
+    /// Errors first, then warnings, each in the order rustc emitted them.
+    pub diagnostics: HashMap<String, Vec<Diagnostic>>,
+    /// cargo's own stderr (capped), for failures that are not compiler errors.
+    pub stderr: String,
+    pub success: bool,
+}
+
+/// The verdict of the build stage for one bin.
+#[derive(Debug)]
+pub enum Built {
+    /// Built; the executable is `None` for clippy, which produces none.
+    Ok {
+        executable: Option<PathBuf>,
+        warnings: Vec<Diagnostic>,
+    },
+    /// The learner's code doesn't compile (or clippy denied it).
+    Failed { diagnostics: Vec<Diagnostic> },
+}
+
+impl BuildOutput {
+    pub fn diagnostics_of(&self, bin: &str) -> &[Diagnostic] {
+        self.diagnostics.get(bin).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// Classifies one bin of the build. An `Err` is a problem of the tool or the course
+    /// (cargo could not even start compiling), not of the learner's code.
+    pub fn outcome(&self, kind: BuildKind, bin: &str) -> Result<Built> {
+        let diags = self.diagnostics_of(bin).to_vec();
+        if diags.iter().any(|d| d.is_error) {
+            return Ok(Built::Failed { diagnostics: diags });
+        }
+        let executable = self.executables.get(bin).cloned();
+        if kind != BuildKind::StrictClippy && executable.is_none() {
+            bail!(
+                "cargo built no executable for `{bin}`:\n{}",
+                self.stderr.trim_end()
+            );
+        }
+        if kind == BuildKind::StrictClippy && !self.success && diags.is_empty() {
+            bail!(
+                "cargo clippy failed on `{bin}`:\n{}",
+                self.stderr.trim_end()
+            );
+        }
+        Ok(Built::Ok {
+            executable,
+            warnings: diags,
+        })
+    }
+}
+
+/// Builds `bins` of the course package, cargo compiling them in parallel. `on_crate` hears each
+/// compiled crate's name.
+///
+/// `cargo build` and `cargo clippy` keep going past a broken bin; `cargo test --no-run` has no
+/// `--keep-going` and stops at the first broken one, so test builds go again, in rounds, for the
+/// bins that got neither an executable nor an error, until a round makes no progress.
+pub async fn build(
+    pkg: &CoursePackage,
+    kind: BuildKind,
+    bins: &[String],
+    on_crate: &(dyn Fn(&str) + Sync),
+) -> Result<BuildOutput> {
+    let mut out = build_once(pkg, kind, bins, on_crate).await?;
+    if kind != BuildKind::Tests {
+        return Ok(out);
+    }
+    let mut pending = unresolved(&out, bins);
+    while !pending.is_empty() && pending.len() < bins.len() {
+        let round = build_once(pkg, kind, &pending, on_crate).await?;
+        out.executables.extend(round.executables);
+        out.diagnostics.extend(round.diagnostics);
+        out.stderr = round.stderr;
+        out.success = round.success;
+        let still = unresolved(&out, &pending);
+        if still.len() == pending.len() {
+            break;
+        }
+        pending = still;
+    }
+    if !unresolved(&out, bins).is_empty() {
+        out.success = false;
+    }
+    Ok(out)
+}
+
+fn unresolved(out: &BuildOutput, bins: &[String]) -> Vec<String> {
+    bins.iter()
+        .filter(|b| {
+            !out.executables.contains_key(*b) && !out.diagnostics_of(b).iter().any(|d| d.is_error)
+        })
+        .cloned()
+        .collect()
+}
+
+async fn build_once(
+    pkg: &CoursePackage,
+    kind: BuildKind,
+    bins: &[String],
+    on_crate: &(dyn Fn(&str) + Sync),
+) -> Result<BuildOutput> {
+    let mut cmd = Command::new(cargo());
+    match kind {
+        BuildKind::Tests => cmd.args(["test", "--no-run"]),
+        BuildKind::Bin => cmd.args(["build", "--keep-going"]),
+        BuildKind::StrictClippy => cmd.args(["clippy", "--keep-going", "--profile", "test"]),
+    };
+    cmd.arg("--manifest-path")
+        .arg(&pkg.manifest)
+        .args(["-p", &pkg.name])
+        .arg("--message-format=json-diagnostic-rendered-ansi")
+        .env("CARGO_TERM_COLOR", "never")
+        .current_dir(&pkg.workspace_root);
+    for bin in bins {
+        cmd.args(["--bin", bin]);
+    }
+    if kind == BuildKind::StrictClippy {
+        cmd.args(["--", "-D", "warnings"]);
+    }
+
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let limits = Limits {
+        deadline: None,
+        output_cap: supervise::DEFAULT_OUTPUT_CAP,
+    };
+    let run = supervise::run_with_stdout_lines(cmd, limits, tx);
+    tokio::pin!(run);
+    let mut out = BuildOutput::default();
+    let mut finished = None;
+    loop {
+        tokio::select! {
+            line = rx.recv() => match line {
+                Some(line) => take_message(pkg, kind, &line, &mut out, on_crate),
+                None => break,
+            },
+            f = &mut run, if finished.is_none() => finished = Some(f?),
+        }
+    }
+    let finished = match finished {
+        Some(f) => f,
+        None => run.await?,
+    };
+    out.stderr = finished.output;
+    if !finished.exit.success() && out.success {
+        out.success = false;
+    }
+    for diags in out.diagnostics.values_mut() {
+        // Errors first: the first error is the one to fix.
+        diags.sort_by_key(|d| !d.is_error);
+    }
+    Ok(out)
+}
+
+fn take_message(
+    pkg: &CoursePackage,
+    kind: BuildKind,
+    line: &str,
+    out: &mut BuildOutput,
+    on_crate: &(dyn Fn(&str) + Sync),
+) {
+    let Ok(msg) = serde_json::from_str::<Message>(line) else {
+        return;
+    };
+    match msg {
+        Message::CompilerArtifact(a) => {
+            on_crate(&a.target.name);
+            let ours = a.manifest_path.as_std_path() == pkg.manifest && a.target.is_bin();
+            let wanted_profile = a.profile.test == (kind == BuildKind::Tests);
+            if let (true, true, Some(exe)) = (ours, wanted_profile, a.executable) {
+                out.executables
+                    .insert(a.target.name.clone(), exe.into_std_path_buf());
+            }
+        }
+        Message::CompilerMessage(m) => {
+            if m.target.is_bin() || m.target.is_test() {
+                let level = m.message.level;
+                if matches!(
+                    level,
+                    DiagnosticLevel::Error | DiagnosticLevel::Warning | DiagnosticLevel::Ice
+                ) {
+                    let d = diagnostic(pkg, &m.message);
+                    // rustc repeats a summary line ("aborting due to …"); keep only located ones.
+                    if d.location.is_some() || !d.headline.starts_with("error: aborting") {
+                        out.diagnostics
+                            .entry(m.target.name.clone())
+                            .or_default()
+                            .push(d);
+                    }
+                }
+            }
+        }
+        Message::BuildFinished(f) => out.success = f.success,
+        _ => {}
+    }
+}
+
+fn diagnostic(pkg: &CoursePackage, d: &cargo_metadata::diagnostic::Diagnostic) -> Diagnostic {
+    let is_error = matches!(d.level, DiagnosticLevel::Error | DiagnosticLevel::Ice);
+    let prefix = if is_error { "error" } else { "warning" };
+    let headline = match &d.code {
+        Some(c) => format!("{prefix}[{}]: {}", c.code, d.message),
+        None => format!("{prefix}: {}", d.message),
+    };
+    let location = d.spans.iter().find(|s| s.is_primary).map(|s| {
+        let path = relative_to(&pkg.workspace_root.join(&s.file_name), &pkg.course_root);
+        format!("{}:{}:{}", path.display(), s.line_start, s.column_start)
+    });
+    Diagnostic {
+        is_error,
+        headline,
+        location,
+        rendered: d.rendered.clone().unwrap_or_else(|| d.message.clone()),
+    }
+}
+
+fn relative_to(path: &Path, base: &Path) -> PathBuf {
+    path.strip_prefix(base)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The cargo that runs us, so `cargo +toolchain run` builds exercises with the same toolchain.
+pub fn cargo() -> std::ffi::OsString {
+    std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
+}

@@ -1,0 +1,370 @@
+//! Checking exercises: build → list tests → run each test in its own supervised process →
+//! verdict. The expected tests come from the course (the solution's test module), so deleting or
+//! ignoring a test never passes.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::process::Command;
+use tokio::sync::Semaphore;
+
+use crate::build::{self, BuildKind, Built, CoursePackage, Diagnostic};
+use crate::course::{Course, Exercise};
+use crate::report::{ExerciseResult, Status, TestResult, TestStatus};
+use crate::source;
+use crate::supervise::{self, Exit, Limits};
+use crate::verdict::{self, Harness};
+
+/// What to build and judge: an exercise's bin, or its solution's.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub exercise: Exercise,
+    pub bin: String,
+    /// The source file the bin is built from (absolute), for fallback test discovery.
+    pub source: PathBuf,
+}
+
+impl Target {
+    pub fn exercise(course: &Course, ex: &Exercise) -> Self {
+        Self {
+            exercise: ex.clone(),
+            bin: ex.name.clone(),
+            source: course.root.join(&ex.path),
+        }
+    }
+
+    pub fn solution(course: &Course, ex: &Exercise) -> Self {
+        Self {
+            exercise: ex.clone(),
+            bin: ex.sol_bin(),
+            source: course.root.join(&ex.sol_path),
+        }
+    }
+}
+
+/// Knobs shared by every check of a run.
+#[derive(Clone)]
+pub struct Checker {
+    pub course: Arc<Course>,
+    pub pkg: Arc<CoursePackage>,
+    /// Bounds how many test processes run at once (across exercises too).
+    pub slots: Arc<Semaphore>,
+    pub output_cap: usize,
+    /// Replaces every exercise's `timeout_secs` (tests of the grader, impatient authors).
+    pub timeout_override: Option<Duration>,
+    /// Where the canonical tests come from (the course's solutions by default).
+    pub canonical_root: PathBuf,
+}
+
+impl Checker {
+    pub fn new(course: Arc<Course>, pkg: CoursePackage) -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self {
+            canonical_root: course.root.clone(),
+            course,
+            pkg: Arc::new(pkg),
+            slots: Arc::new(Semaphore::new(cores)),
+            output_cap: supervise::DEFAULT_OUTPUT_CAP,
+            timeout_override: None,
+        }
+    }
+
+    fn deadline(&self, ex: &Exercise) -> Duration {
+        self.timeout_override.unwrap_or(ex.timeout)
+    }
+
+    /// Builds every target in one cargo invocation, then judges each. `on_build` hears each
+    /// compiled crate (for progress); `on_done` hears each result as it is ready.
+    pub async fn check_all(
+        &self,
+        targets: &[Target],
+        on_build: &(dyn Fn(&str) + Sync),
+        on_done: &(dyn Fn(&ExerciseResult) + Sync),
+    ) -> Result<Vec<ExerciseResult>> {
+        let start = Instant::now();
+        let mut results: Vec<Option<ExerciseResult>> = vec![None; targets.len()];
+        for kind in [BuildKind::Tests, BuildKind::Bin] {
+            let (idx, bins): (Vec<usize>, Vec<String>) = targets
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.exercise.test == (kind == BuildKind::Tests))
+                .map(|(i, t)| (i, t.bin.clone()))
+                .unzip();
+            if bins.is_empty() {
+                continue;
+            }
+            let out = build::build(&self.pkg, kind, &bins, on_build).await?;
+            let build_ms = start.elapsed().as_millis() as u64 / bins.len().max(1) as u64;
+            let mut set = tokio::task::JoinSet::new();
+            for i in idx {
+                let target = targets[i].clone();
+                // cargo failing without a compiler error (a broken manifest, a missing
+                // file) still gets a verdict, so one bad exercise never stops the run.
+                let built = out
+                    .outcome(kind, &target.bin)
+                    .unwrap_or_else(|e| Built::Failed {
+                        diagnostics: vec![Diagnostic {
+                            is_error: true,
+                            headline: format!("error: {e:#}"),
+                            location: None,
+                            rendered: format!("error: {e:#}\n"),
+                        }],
+                    });
+                let this = self.clone();
+                set.spawn(async move {
+                    let r = this.judge(&target, built, build_ms).await;
+                    (i, r)
+                });
+            }
+            while let Some(joined) = set.join_next().await {
+                let (i, r) = joined.context("a check task panicked")?;
+                let r = r?;
+                on_done(&r);
+                results[i] = Some(r);
+            }
+        }
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every target judged"))
+            .collect())
+    }
+
+    /// Checks one target.
+    pub async fn check(
+        &self,
+        target: &Target,
+        on_build: &(dyn Fn(&str) + Sync),
+    ) -> Result<ExerciseResult> {
+        let mut r = self
+            .check_all(std::slice::from_ref(target), on_build, &|_| {})
+            .await?;
+        Ok(r.remove(0))
+    }
+
+    async fn judge(&self, target: &Target, built: Built, build_ms: u64) -> Result<ExerciseResult> {
+        let ex = &target.exercise;
+        let start = Instant::now();
+        let mut result = ExerciseResult {
+            name: ex.name.clone(),
+            dir: ex.section().to_string(),
+            status: Status::Fail,
+            tests_modified: false,
+            points: 0,
+            max_points: ex.points,
+            duration_ms: 0,
+            message: String::new(),
+            tests: Vec::new(),
+            compiler_output: String::new(),
+        };
+        match built {
+            Built::Failed { diagnostics } => {
+                result.status = Status::Error;
+                result.message = first_error(&diagnostics);
+                result.compiler_output = render(&diagnostics);
+            }
+            Built::Ok {
+                executable,
+                warnings,
+            } => {
+                let exe = executable.context("the build produced no executable")?;
+                result.compiler_output = render(&warnings);
+                result.tests = if ex.test {
+                    self.run_tests(target, &exe).await?
+                } else {
+                    vec![self.run_main(target, &exe).await?]
+                };
+                result.status = verdict::exercise_status(&result.tests);
+                result.message = verdict::exercise_message(&result);
+                if result.status == Status::Pass && ex.strict_clippy {
+                    self.strict_clippy(target, &mut result).await?;
+                }
+            }
+        }
+        if result.status == Status::Pass {
+            result.points = ex.points;
+        }
+        result.duration_ms = build_ms + start.elapsed().as_millis() as u64;
+        Ok(result)
+    }
+
+    async fn strict_clippy(&self, target: &Target, result: &mut ExerciseResult) -> Result<()> {
+        let out = build::build(
+            &self.pkg,
+            BuildKind::StrictClippy,
+            &[target.bin.clone()],
+            &|_| {},
+        )
+        .await?;
+        if let Built::Failed { diagnostics } = out.outcome(BuildKind::StrictClippy, &target.bin)? {
+            result.status = Status::Fail;
+            result.message = format!("clippy (strict): {}", first_error(&diagnostics));
+            result.compiler_output = render(&diagnostics);
+        }
+        Ok(())
+    }
+
+    /// The tests the course expects: the solution's test module, else whatever the file declares.
+    fn expected_tests(&self, target: &Target) -> Result<Vec<String>> {
+        let canonical = self.canonical_root.join(&target.exercise.sol_path);
+        let path = if canonical.is_file() {
+            canonical
+        } else {
+            target.source.clone()
+        };
+        let src = std::fs::read_to_string(&path)
+            .with_context(|| format!("failed to read {}", path.display()))?;
+        source::test_names(&src)
+            .with_context(|| format!("failed to read the tests of {}", path.display()))
+    }
+
+    async fn run_tests(&self, target: &Target, exe: &Path) -> Result<Vec<TestResult>> {
+        let expected = self.expected_tests(target)?;
+        let listed = self.list(exe, false).await?;
+        let ignored: HashSet<String> = self.list(exe, true).await?.into_iter().collect();
+        let listed_set: HashSet<&String> = listed.iter().collect();
+
+        let mut names: Vec<String> = expected.clone();
+        names.extend(listed.iter().filter(|n| !expected.contains(n)).cloned());
+
+        let logdir = Arc::new(tempfile::tempdir().context("failed to create a temp dir")?);
+        let deadline = self.deadline(&target.exercise);
+        let mut set = tokio::task::JoinSet::new();
+        for (i, name) in names.into_iter().enumerate() {
+            if !listed_set.contains(&name) {
+                set.spawn(async move { Ok((i, missing(&name))) });
+                continue;
+            }
+            if ignored.contains(&name) {
+                set.spawn(async move { Ok((i, ignored_test(&name))) });
+                continue;
+            }
+            let this = self.clone();
+            let exe = exe.to_path_buf();
+            let logdir = logdir.clone();
+            set.spawn(async move {
+                let _permit = this.slots.clone().acquire_owned().await?;
+                let log = logdir.path().join(format!("{i}.log"));
+                let mut cmd = this.command(&exe);
+                cmd.args(["--exact", &name, "--nocapture", "--test-threads=1"])
+                    .arg("--logfile")
+                    .arg(&log);
+                let run = supervise::run(cmd, this.limits(deadline)).await?;
+                let harness = Harness::from_logfile(
+                    &std::fs::read_to_string(&log).unwrap_or_default(),
+                    &name,
+                );
+                anyhow::Ok((i, verdict::judge_test(&name, &run, harness, deadline)))
+            });
+        }
+        let mut tests: Vec<(usize, TestResult)> = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            tests.push(joined.context("a test task panicked")??);
+        }
+        tests.sort_by_key(|(i, _)| *i);
+        Ok(tests.into_iter().map(|(_, t)| t).collect())
+    }
+
+    /// `--list` the harness's tests (or only the `#[ignore]`d ones).
+    async fn list(&self, exe: &Path, ignored: bool) -> Result<Vec<String>> {
+        let mut cmd = self.command(exe);
+        cmd.args(["--list", "--format", "terse"]);
+        if ignored {
+            cmd.arg("--ignored");
+        }
+        let run = supervise::run(cmd, self.limits(Duration::from_secs(30))).await?;
+        if run.exit != Exit::Code(0) {
+            anyhow::bail!(
+                "listing the tests of {} failed:\n{}",
+                exe.display(),
+                run.output
+            );
+        }
+        Ok(run
+            .output
+            .lines()
+            .filter_map(|l| l.strip_suffix(": test"))
+            .map(str::to_string)
+            .collect())
+    }
+
+    async fn run_main(&self, target: &Target, exe: &Path) -> Result<TestResult> {
+        let _permit = self.slots.acquire().await?;
+        let deadline = self.deadline(&target.exercise);
+        let run = supervise::run(self.command(exe), self.limits(deadline)).await?;
+        let mut t = verdict::judge_test("main", &run, Harness::Ok, deadline);
+        if t.status == TestStatus::Pass && !run.exit.success() {
+            t.status = TestStatus::Fail;
+        }
+        if let Exit::Code(code) = run.exit {
+            if code != 0 {
+                t.message = format!("`main` exited with code {code}; it must exit with 0");
+                if let Some(p) = verdict::panic_message(&run.output) {
+                    t.message = format!("{}: {p}", t.message);
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    fn command(&self, exe: &Path) -> Command {
+        let mut cmd = Command::new(exe);
+        let dir = self
+            .pkg
+            .manifest
+            .parent()
+            .unwrap_or(&self.pkg.workspace_root);
+        cmd.current_dir(dir)
+            // reqwest honours HTTP(S)_PROXY even for loopback: keep course tests on 127.0.0.1.
+            .env("NO_PROXY", "127.0.0.1,localhost,::1")
+            .env("no_proxy", "127.0.0.1,localhost,::1")
+            .env("RUST_BACKTRACE", "0")
+            .env_remove("RUST_TEST_THREADS");
+        cmd
+    }
+
+    fn limits(&self, deadline: Duration) -> Limits {
+        Limits {
+            deadline: Some(deadline),
+            output_cap: self.output_cap,
+        }
+    }
+}
+
+fn missing(name: &str) -> TestResult {
+    TestResult {
+        name: name.to_string(),
+        status: TestStatus::Fail,
+        duration_ms: 0,
+        message: "this test of the course is missing from the file (deleted or renamed?)".into(),
+        output: String::new(),
+    }
+}
+
+fn ignored_test(name: &str) -> TestResult {
+    TestResult {
+        name: name.to_string(),
+        status: TestStatus::Fail,
+        duration_ms: 0,
+        message: "this test is marked `#[ignore]`, so it did not run: remove the attribute".into(),
+        output: String::new(),
+    }
+}
+
+fn first_error(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .find(|d| d.is_error)
+        .map(Diagnostic::summary)
+        .unwrap_or_else(|| "the build failed".to_string())
+}
+
+fn render(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| d.rendered.as_str())
+        .collect::<Vec<_>>()
+        .join("")
+}

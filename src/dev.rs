@@ -1,0 +1,104 @@
+//! Commands for course authors: `dev update` writes the course package's [[bin]] list from
+//! info.toml; `dev check` verifies the whole course.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::app::App;
+use crate::cli::exit;
+use crate::course::Course;
+use crate::progress::write_atomically;
+
+const MARKER: &str =
+    "# --- [[bin]] list: generated from info.toml by `tokiolings dev update`; don't edit below ---";
+
+/// The course package's manifest: `exercises/Cargo.toml` when there is one (the grader and
+/// the course share a repository), else the course root's (a rustlings-style course).
+pub fn course_manifest(root: &Path) -> PathBuf {
+    let nested = root.join("exercises").join("Cargo.toml");
+    if nested.is_file() {
+        nested
+    } else {
+        root.join("Cargo.toml")
+    }
+}
+
+pub fn update(root: &Path) -> Result<u8> {
+    let course = Course::load(root)?;
+    let manifest = course_manifest(&course.root);
+    let text = std::fs::read_to_string(&manifest)
+        .with_context(|| format!("failed to read {}", manifest.display()))?;
+    let new = with_bins(
+        &text,
+        &course,
+        manifest.parent().expect("a file has a parent"),
+    );
+    if new == text {
+        println!("{} is up to date.", manifest.display());
+    } else {
+        write_atomically(&manifest, new.as_bytes())?;
+        println!("Updated the [[bin]] list of {}.", manifest.display());
+    }
+    Ok(exit::OK)
+}
+
+fn with_bins(text: &str, course: &Course, manifest_dir: &Path) -> String {
+    let head = match text.find(MARKER) {
+        Some(i) => &text[..i],
+        None => text,
+    };
+    let mut out = head.trim_end().to_string();
+    out.push_str("\n\n");
+    out.push_str(MARKER);
+    out.push('\n');
+    for ex in &course.exercises {
+        for (name, path) in [(ex.name.clone(), &ex.path), (ex.sol_bin(), &ex.sol_path)] {
+            if path == &ex.sol_path && !course.root.join(path).is_file() {
+                continue;
+            }
+            let rel = relative(&course.root.join(path), manifest_dir);
+            out.push_str(&format!(
+                "\n[[bin]]\nname = \"{name}\"\npath = \"{}\"\n",
+                rel.to_string_lossy().replace('\\', "/")
+            ));
+        }
+    }
+    out
+}
+
+/// `path` relative to `base` (both absolute, under a common root).
+fn relative(path: &Path, base: &Path) -> PathBuf {
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &p[common..] {
+        out.push(c);
+    }
+    out
+}
+
+pub async fn check(_app: &mut App, _repeat: u32) -> Result<u8> {
+    anyhow::bail!("`dev check` is not available yet")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_out_of_the_manifest_dir() {
+        assert_eq!(
+            relative(Path::new("/c/solutions/a/x.rs"), Path::new("/c/exercises")),
+            Path::new("../solutions/a/x.rs")
+        );
+        assert_eq!(
+            relative(Path::new("/c/exercises/a/x.rs"), Path::new("/c")),
+            Path::new("exercises/a/x.rs")
+        );
+    }
+}

@@ -1,0 +1,84 @@
+//! tokiolings: rustlings-style Tokio exercises and a grader that can't hang or be faked.
+//!
+//! The pipeline, one module per stage: `course` (info.toml) → `progress` (the learner's store)
+//! → `build` (cargo) → `supervise` (processes, deadlines) → `verdict` → `report` (the result
+//! model) → `term` (presentation). Commands: `watch`, `run`, `reset`, `dev`.
+
+mod app;
+mod build;
+mod check;
+mod cli;
+mod course;
+mod dev;
+mod progress;
+mod report;
+mod reset;
+mod run;
+mod source;
+mod supervise;
+mod term;
+mod verdict;
+mod watch;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::app::App;
+use crate::cli::{Cli, Command, DevCommand, Lang, exit};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: failed to start the async runtime: {e}");
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("{} {e:#}", console::style("error:").red().bold());
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
+    let root = cli.course.clone().unwrap_or_else(course::default_root);
+    let timeout = cli.timeout.map(Duration::from_secs);
+    let command = cli.command.unwrap_or(Command::Watch { manual_next: false });
+    if let Command::Dev(DevCommand::Update) = command {
+        // Must work while the [[bin]] list is missing or stale, so no App (no cargo) here.
+        return dev::update(&root);
+    }
+    let mut app = App::load(&root, timeout)?;
+    match command {
+        Command::Watch { manual_next } => watch::watch(&mut app, manual_next).await,
+        Command::Run { name } => run::run(&mut app, name.as_deref()).await,
+        Command::Hint { name, lang } => {
+            let (_, ex) = app.exercise(name.as_deref())?;
+            println!("Hint for `{}` ({}):\n", ex.name, ex.path.display());
+            print!("{}", term::hint(&ex, lang == Lang::Hinglish));
+            Ok(exit::OK)
+        }
+        Command::List => {
+            print!("{}", term::list(&app.course, &app.progress));
+            println!();
+            term::progress_bar(app.progress.done_count(), app.progress.total());
+            Ok(exit::OK)
+        }
+        Command::CheckAll { format, output } => {
+            run::check_all(&mut app, format, output.as_deref()).await
+        }
+        Command::Reset { name } => reset::reset(&mut app, &name),
+        Command::Solution { name, force } => reset::solution(&app, &name, force),
+        Command::Dev(DevCommand::Check { repeat }) => dev::check(&mut app, repeat).await,
+        Command::Dev(DevCommand::Update) => unreachable!("handled above"),
+    }
+}

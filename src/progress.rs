@@ -1,0 +1,295 @@
+//! The progress store: which exercise is current, which are done (when, after how many attempts).
+//!
+//! Kept in a gitignored JSON file at the course root, written atomically (temp file + rename)
+//! and merged with what is on disk, so two grader processes never lose each other's progress.
+//! A corrupt or foreign file is moved aside with a message, never silently discarded.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::course::Course;
+use crate::report::now_rfc3339;
+
+pub const PROGRESS_FILE: &str = ".tokiolings-progress.json";
+const FORMAT: &str = "tokiolings-progress/1";
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    #[serde(default)]
+    pub attempts: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct File {
+    format: String,
+    #[serde(default)]
+    current: Option<String>,
+    #[serde(default)]
+    exercises: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug)]
+pub struct Progress {
+    path: PathBuf,
+    /// Exercise names in course order, to find "next" and to ignore stale names.
+    order: Vec<String>,
+    current: usize,
+    /// Also holds names no longer in the course: kept on disk, never counted.
+    entries: BTreeMap<String, Entry>,
+    /// No progress file existed: the learner's first run.
+    pub is_new: bool,
+}
+
+impl Progress {
+    /// Loads the course's progress; the returned notes are for the learner (moved-aside files,
+    /// names no longer in the course).
+    pub fn load(course: &Course) -> Result<(Self, Vec<String>)> {
+        let path = course.root.join(PROGRESS_FILE);
+        let order: Vec<String> = course.exercises.iter().map(|e| e.name.clone()).collect();
+        let mut notes = Vec::new();
+        let (file, is_new) = match read(&path) {
+            Ok(Some(f)) => (f, false),
+            Ok(None) => (empty(), true),
+            Err(why) => {
+                let aside = move_aside(&path)?;
+                notes.push(format!(
+                    "{} could not be read ({why:#}); it was moved to {} and progress starts afresh",
+                    path.display(),
+                    aside.display()
+                ));
+                (empty(), true)
+            }
+        };
+        let stale: Vec<&String> = file
+            .exercises
+            .keys()
+            .filter(|n| !order.contains(n))
+            .collect();
+        if !stale.is_empty() {
+            let names: Vec<&str> = stale.iter().map(|s| s.as_str()).collect();
+            notes.push(format!(
+                "progress for exercises no longer in info.toml is kept but ignored: {}",
+                names.join(", ")
+            ));
+        }
+        let mut p = Self {
+            path,
+            current: 0,
+            entries: file.exercises,
+            is_new,
+            order,
+        };
+        p.current = match file.current.and_then(|c| p.index_of(&c)) {
+            Some(i) => i,
+            None => p.next_pending_from(0).unwrap_or(0),
+        };
+        Ok((p, notes))
+    }
+
+    fn index_of(&self, name: &str) -> Option<usize> {
+        self.order.iter().position(|n| n == name)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn current(&self) -> usize {
+        self.current
+    }
+
+    pub fn set_current(&mut self, i: usize) {
+        self.current = i.min(self.order.len().saturating_sub(1));
+    }
+
+    pub fn entry(&self, name: &str) -> Option<&Entry> {
+        self.entries.get(name)
+    }
+
+    pub fn is_done(&self, name: &str) -> bool {
+        self.entries.get(name).is_some_and(|e| e.done_at.is_some())
+    }
+
+    pub fn done_count(&self) -> usize {
+        self.order.iter().filter(|n| self.is_done(n)).count()
+    }
+
+    pub fn total(&self) -> usize {
+        self.order.len()
+    }
+
+    pub fn record_attempt(&mut self, name: &str) {
+        self.entries.entry(name.to_string()).or_default().attempts += 1;
+    }
+
+    /// Marks `name` done; the first pass's time is kept.
+    pub fn mark_done(&mut self, name: &str) {
+        let e = self.entries.entry(name.to_string()).or_default();
+        if e.done_at.is_none() {
+            e.done_at = Some(now_rfc3339());
+        }
+    }
+
+    /// The first exercise at or after `from` (wrapping around) that is not done.
+    pub fn next_pending_from(&self, from: usize) -> Option<usize> {
+        let n = self.order.len();
+        (0..n)
+            .map(|k| (from + k) % n)
+            .find(|&i| !self.is_done(&self.order[i]))
+    }
+
+    /// Writes the file atomically, merged with what another process may have saved meanwhile.
+    pub fn save(&mut self) -> Result<()> {
+        if let Ok(Some(disk)) = read(&self.path) {
+            for (name, theirs) in disk.exercises {
+                let ours = self.entries.entry(name).or_default();
+                ours.attempts = ours.attempts.max(theirs.attempts);
+                ours.done_at = match (ours.done_at.take(), theirs.done_at) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+        }
+        let file = File {
+            format: FORMAT.into(),
+            current: self.order.get(self.current).cloned(),
+            exercises: self.entries.clone(),
+        };
+        let json = serde_json::to_string_pretty(&file)? + "\n";
+        write_atomically(&self.path, json.as_bytes())
+    }
+}
+
+fn empty() -> File {
+    File {
+        format: FORMAT.into(),
+        current: None,
+        exercises: BTreeMap::new(),
+    }
+}
+
+/// `Ok(None)`: no file. `Err`: a file that is not ours or not valid.
+fn read(path: &Path) -> Result<Option<File>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).context("unreadable"),
+    };
+    let file: File = serde_json::from_str(&text).context("not valid progress JSON")?;
+    if file.format != FORMAT {
+        anyhow::bail!("unknown format `{}` (expected `{FORMAT}`)", file.format);
+    }
+    Ok(Some(file))
+}
+
+fn move_aside(path: &Path) -> Result<PathBuf> {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".corrupt-{stamp}"));
+    let aside = PathBuf::from(aside);
+    std::fs::rename(path, &aside)
+        .with_context(|| format!("failed to move {} aside", path.display()))?;
+    Ok(aside)
+}
+
+/// Temp file in the same directory, then rename: a crash never leaves half a file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("failed to create a temp file in {}", dir.display()))?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path)
+        .with_context(|| format!("failed to write {}", path.display()))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn course(dir: &Path) -> Course {
+        let text = "format_version = 1\n[[exercises]]\nname = \"a\"\nhint = \"h\"\n[[exercises]]\nname = \"b\"\nhint = \"h\"\n[[exercises]]\nname = \"c\"\nhint = \"h\"\n";
+        Course::parse(dir, text).unwrap()
+    }
+
+    #[test]
+    fn round_trips_and_finds_next_pending() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = course(dir.path());
+        let (mut p, notes) = Progress::load(&c).unwrap();
+        assert!(p.is_new && notes.is_empty());
+        p.record_attempt("a");
+        p.record_attempt("a");
+        p.mark_done("a");
+        p.set_current(1);
+        p.save().unwrap();
+        let (p, _) = Progress::load(&c).unwrap();
+        assert!(!p.is_new);
+        assert!(p.is_done("a") && !p.is_done("b"));
+        assert_eq!(p.entry("a").unwrap().attempts, 2);
+        assert_eq!(p.current(), 1);
+        assert_eq!(p.next_pending_from(0), Some(1));
+        assert_eq!(p.done_count(), 1);
+    }
+
+    #[test]
+    fn corrupt_file_is_moved_aside_with_a_note() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = course(dir.path());
+        std::fs::write(dir.path().join(PROGRESS_FILE), "{ not json").unwrap();
+        let (p, notes) = Progress::load(&c).unwrap();
+        assert_eq!(p.done_count(), 0);
+        assert!(notes[0].contains("moved to"), "{notes:?}");
+        let aside: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains(".corrupt-"))
+            .collect();
+        assert_eq!(aside.len(), 1);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(&aside[0])).unwrap(),
+            "{ not json"
+        );
+    }
+
+    #[test]
+    fn stale_names_are_kept_on_disk_but_not_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = course(dir.path());
+        std::fs::write(
+            dir.path().join(PROGRESS_FILE),
+            r#"{"format":"tokiolings-progress/1","current":"gone","exercises":{"gone":{"attempts":1,"done_at":"2026-01-01T00:00:00Z"}}}"#,
+        )
+        .unwrap();
+        let (mut p, notes) = Progress::load(&c).unwrap();
+        assert!(notes[0].contains("gone"), "{notes:?}");
+        assert_eq!(p.done_count(), 0);
+        assert_eq!(p.current(), 0);
+        p.save().unwrap();
+        let text = std::fs::read_to_string(dir.path().join(PROGRESS_FILE)).unwrap();
+        assert!(text.contains("\"gone\""), "{text}");
+    }
+
+    #[test]
+    fn save_merges_progress_saved_by_another_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = course(dir.path());
+        let (mut first, _) = Progress::load(&c).unwrap();
+        let (mut second, _) = Progress::load(&c).unwrap();
+        second.mark_done("b");
+        second.save().unwrap();
+        first.mark_done("a");
+        first.save().unwrap();
+        let (p, _) = Progress::load(&c).unwrap();
+        assert!(p.is_done("a") && p.is_done("b"));
+    }
+}

@@ -1,0 +1,348 @@
+//! Process supervision: every process the grader starts (cargo, test binaries, `main`) runs here,
+//! in its own process group, with a deadline, capped output and closed stdin.
+//!
+//! On the deadline the whole group gets SIGTERM, then SIGKILL after a short grace (nextest's
+//! model). A group that outlives its leader is killed too and reported as leaked, and dropping a
+//! [`run`] future part-way (a stale run cancelled by a new save) kills the group as well.
+
+use std::io::Read;
+use std::process::{ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
+use tokio::process::Command;
+
+/// How long a timed-out group gets between SIGTERM and SIGKILL.
+pub const GRACE: Duration = Duration::from_millis(300);
+/// Output kept per process; the rest is counted, not stored.
+pub const DEFAULT_OUTPUT_CAP: usize = 64 * 1024;
+/// How long to wait for the output pipe to close after the leader exits.
+const LEAK_WAIT: Duration = Duration::from_millis(150);
+
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// `None` means no deadline (cargo builds: compile time never counts against a test).
+    pub deadline: Option<Duration>,
+    pub output_cap: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    TimedOut,
+}
+
+impl Exit {
+    pub fn success(self) -> bool {
+        self == Exit::Code(0)
+    }
+}
+
+#[derive(Debug)]
+pub struct Finished {
+    pub exit: Exit,
+    /// stdout and stderr interleaved in the order they were written, lossily decoded.
+    pub output: String,
+    /// Bytes written past the cap and dropped.
+    pub dropped: u64,
+    /// Processes of the group were still alive after the leader exited (they were killed).
+    pub leaked: bool,
+    pub duration: Duration,
+}
+
+/// Kills the whole group when dropped: the run was cancelled or has ended.
+struct GroupGuard(Pid);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        let _ = kill_process_group(self.0, Signal::KILL);
+    }
+}
+
+/// Runs `cmd` to completion under `limits`. stdin, stdout and stderr of `cmd` are replaced.
+pub async fn run(cmd: Command, limits: Limits) -> Result<Finished> {
+    run_inner(cmd, limits, None).await
+}
+
+/// Like [`run`], but stdout goes line by line to `lines` (uncapped: cargo's JSON messages)
+/// and only stderr is kept in [`Finished::output`].
+pub async fn run_with_stdout_lines(
+    cmd: Command,
+    limits: Limits,
+    lines: tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<Finished> {
+    run_inner(cmd, limits, Some(lines)).await
+}
+
+async fn run_inner(
+    mut cmd: Command,
+    limits: Limits,
+    stdout_lines: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+) -> Result<Finished> {
+    let (reader, writer) = std::io::pipe().context("failed to create an output pipe")?;
+    let mut line_reader = None;
+    if let Some(tx) = stdout_lines {
+        let (out_reader, out_writer) = std::io::pipe().context("failed to create a pipe")?;
+        cmd.stdout(out_writer);
+        line_reader = Some((out_reader, tx));
+    } else {
+        cmd.stdout(
+            writer
+                .try_clone()
+                .context("failed to clone the output pipe")?,
+        );
+    }
+    cmd.stdin(Stdio::null())
+        .stderr(writer)
+        .process_group(0)
+        .kill_on_drop(true);
+    let program = cmd.as_std().get_program().to_string_lossy().into_owned();
+    let start = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("failed to start `{program}`"))?;
+    // The Command holds the pipe's write ends: drop it so EOF arrives when the group is done.
+    drop(cmd);
+    let pid = child
+        .id()
+        .context("the child exited before its pid was read")?;
+    let pgid = Pid::from_raw(pid as i32).context("invalid pid")?;
+    let guard = GroupGuard(pgid);
+    let output = spawn_reader(reader, limits.output_cap)?;
+    let lines_done = match line_reader {
+        Some((r, tx)) => Some(spawn_line_reader(r, tx)?),
+        None => None,
+    };
+
+    let status = match limits.deadline {
+        None => Some(child.wait().await?),
+        Some(d) => tokio::time::timeout(d, child.wait())
+            .await
+            .ok()
+            .transpose()?,
+    };
+    let exit = match status {
+        Some(status) => exit_of(status),
+        None => {
+            let _ = kill_process_group(pgid, Signal::TERM);
+            if tokio::time::timeout(GRACE, child.wait()).await.is_err() {
+                let _ = kill_process_group(pgid, Signal::KILL);
+                child.wait().await?;
+            }
+            Exit::TimedOut
+        }
+    };
+    let duration = start.elapsed();
+    let leaked = exit != Exit::TimedOut && test_kill_process_group(pgid).is_ok();
+    drop(guard);
+
+    // A process that left the group (setsid) may still hold the pipe: don't wait for it forever.
+    let (bytes, dropped) = match tokio::time::timeout(LEAK_WAIT, output).await {
+        Ok(Ok(r)) => r,
+        _ => (Vec::new(), 0),
+    };
+    if let Some(done) = lines_done {
+        // Every stdout line has been handed over before `run` returns.
+        let _ = tokio::time::timeout(LEAK_WAIT, done).await;
+    }
+    Ok(Finished {
+        exit,
+        output: String::from_utf8_lossy(&bytes).into_owned(),
+        dropped,
+        leaked,
+        duration,
+    })
+}
+
+fn exit_of(status: ExitStatus) -> Exit {
+    use std::os::unix::process::ExitStatusExt;
+    match (status.code(), status.signal()) {
+        (Some(c), _) => Exit::Code(c),
+        (None, Some(s)) => Exit::Signal(s),
+        (None, None) => Exit::Code(-1),
+    }
+}
+
+/// Reads the pipe on a detached thread (a leaked grandchild may hold it open for ever, and a
+/// detached thread never blocks the grader's exit), keeping at most `cap` bytes.
+fn spawn_reader(
+    mut reader: std::io::PipeReader,
+    cap: usize,
+) -> Result<tokio::sync::oneshot::Receiver<(Vec<u8>, u64)>> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("output-reader".into())
+        .spawn(move || {
+            let mut kept = Vec::new();
+            let mut dropped = 0u64;
+            let mut buf = [0u8; 16 * 1024];
+            loop {
+                match reader.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        let room = cap.saturating_sub(kept.len()).min(n);
+                        kept.extend_from_slice(&buf[..room]);
+                        dropped += (n - room) as u64;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
+                }
+            }
+            let _ = tx.send((kept, dropped));
+        })
+        .context("failed to start an output reader thread")?;
+    Ok(rx)
+}
+
+fn spawn_line_reader(
+    reader: std::io::PipeReader,
+    tx: tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<tokio::sync::oneshot::Receiver<()>> {
+    use std::io::BufRead;
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("stdout-lines".into())
+        .spawn(move || {
+            let mut reader = std::io::BufReader::new(reader);
+            let mut line = Vec::new();
+            while let Ok(n) = reader.read_until(b'\n', &mut line) {
+                if n == 0 {
+                    break;
+                }
+                let text = String::from_utf8_lossy(&line);
+                let _ = tx.send(text.trim_end_matches(['\n', '\r']).to_string());
+                line.clear();
+            }
+            let _ = done_tx.send(());
+        })
+        .context("failed to start an output reader thread")?;
+    Ok(done_rx)
+}
+
+/// Human name of a signal number, for verdict messages.
+pub fn signal_name(sig: i32) -> String {
+    let name = match sig {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        15 => "SIGTERM",
+        24 => "SIGXCPU",
+        25 => "SIGXFSZ",
+        _ => return format!("signal {sig}"),
+    };
+    name.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> Command {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(script);
+        c
+    }
+
+    fn limits(deadline_ms: u64) -> Limits {
+        Limits {
+            deadline: Some(Duration::from_millis(deadline_ms)),
+            output_cap: 1024,
+        }
+    }
+
+    fn alive(pid: i32) -> bool {
+        rustix::process::test_kill_process(Pid::from_raw(pid).unwrap()).is_ok()
+            && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| s.contains(") Z "))
+                .unwrap_or(true)
+    }
+
+    #[tokio::test]
+    async fn reports_exit_code_and_interleaved_output() {
+        let f = run(sh("echo out; echo err >&2; exit 3"), limits(5000))
+            .await
+            .unwrap();
+        assert_eq!(f.exit, Exit::Code(3));
+        assert_eq!(f.output, "out\nerr\n");
+        assert!(!f.leaked);
+    }
+
+    #[tokio::test]
+    async fn caps_output_and_counts_the_rest() {
+        let f = run(sh("head -c 5000 /dev/zero"), limits(5000))
+            .await
+            .unwrap();
+        assert_eq!(f.output.len(), 1024);
+        assert_eq!(f.dropped, 5000 - 1024);
+    }
+
+    #[tokio::test]
+    async fn deadline_kills_the_whole_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        // The grandchild ignores SIGTERM, so only the SIGKILL after the grace period ends it.
+        let script = format!(
+            "sh -c 'trap \"\" TERM; echo $$ > {}; while :; do sleep 1; done' & wait",
+            pidfile.display()
+        );
+        let f = run(sh(&script), limits(300)).await.unwrap();
+        assert_eq!(f.exit, Exit::TimedOut);
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!alive(pid), "grandchild {pid} survived the deadline");
+    }
+
+    #[tokio::test]
+    async fn leftover_processes_are_reported_and_killed() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!(
+            "sleep 30 >/dev/null 2>&1 & echo $! > {}; exit 0",
+            pidfile.display()
+        );
+        let f = run(sh(&script), limits(5000)).await.unwrap();
+        assert_eq!(f.exit, Exit::Code(0));
+        assert!(f.leaked);
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!alive(pid), "leaked child {pid} still running");
+    }
+
+    #[tokio::test]
+    async fn stdin_is_closed() {
+        let f = run(sh("cat; echo done"), limits(5000)).await.unwrap();
+        assert_eq!(f.output, "done\n");
+    }
+
+    #[tokio::test]
+    async fn dropping_the_run_kills_the_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let pidfile = dir.path().join("pid");
+        let script = format!("echo $$ > {}; sleep 30", pidfile.display());
+        let fut = run(sh(&script), limits(60_000));
+        let _ = tokio::time::timeout(Duration::from_millis(500), fut).await;
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(!alive(pid), "cancelled run {pid} still running");
+    }
+}

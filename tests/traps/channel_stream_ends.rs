@@ -1,0 +1,104 @@
+// trap-expect: timeout
+// Trap for 04_futures_streams/channel_stream_ends: a `try_recv` busy loop.
+//
+// The learner moved the sender into the producer correctly, but replaced the stream with a loop
+// over `try_recv()` that `continue`s on `Empty`. That loop never reaches an `.await`, so it
+// never gives the thread back: on the current_thread test runtime the producer task is never
+// polled, never sends and never drops its sender, and the loop spins forever. A busy runtime is
+// never idle, so the paused clock never advances and the in-test `timeout` is never even polled:
+// `ticks_then_ends` and `zero_ticks_is_an_empty_stream` hang until the process is killed.
+
+use std::time::Duration;
+use tokio::sync::mpsc::{self, error::TryRecvError};
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::{IntervalStream, ReceiverStream};
+
+/// Sends 0, 1, 2, ... (`count` numbers), one per tick of `every`, and collects them.
+pub async fn collect_ticks(count: usize, every: Duration) -> Vec<usize> {
+    let (tx, mut rx) = mpsc::channel(8);
+    tokio::spawn(async move {
+        let mut ticks = IntervalStream::new(tokio::time::interval(every)).take(count);
+        let mut n = 0;
+        while ticks.next().await.is_some() {
+            if tx.send(n).await.is_err() {
+                return;
+            }
+            n += 1;
+        }
+    });
+    // "Don't wait on the channel, just check it until it is closed."
+    let mut out = Vec::new();
+    loop {
+        match rx.try_recv() {
+            Ok(n) => out.push(n),
+            Err(TryRecvError::Empty) => continue, // nothing yet: check again right away
+            Err(TryRecvError::Disconnected) => break,
+        }
+    }
+    out
+}
+
+/// Starts `workers` tasks; worker `id` waits `id` × 10 ms, then sends its id.
+pub async fn collect_from_workers(workers: u64) -> Vec<u64> {
+    let (tx, rx) = mpsc::channel(8);
+    for id in 0..workers {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10 * id)).await;
+            let _ = tx.send(id).await;
+        });
+    }
+    drop(tx); // only the workers' clones are left
+    ReceiverStream::new(rx).collect().await
+}
+
+#[tokio::main]
+async fn main() {
+    let ticks = collect_ticks(5, Duration::from_millis(100)).await;
+    println!("ticks: {ticks:?}");
+    let ids = collect_from_workers(4).await;
+    println!("worker ids: {ids:?}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::{Instant, timeout};
+
+    // Paused clock: sleeps and intervals complete instantly in virtual time, and a stream
+    // that never ends fails the timeout in microseconds instead of hanging.
+    const LIMIT: Duration = Duration::from_secs(60);
+
+    #[tokio::test(start_paused = true)]
+    async fn ticks_then_ends() {
+        let start = Instant::now();
+        let got = timeout(LIMIT, collect_ticks(5, Duration::from_millis(100)))
+            .await
+            .expect("the stream never ended: is a Sender still alive after the producer is done?");
+        assert_eq!(got, vec![0, 1, 2, 3, 4]);
+        // The first tick of an interval fires at once, so 5 ticks take 4 periods.
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_ticks_is_an_empty_stream() {
+        let got = timeout(LIMIT, collect_ticks(0, Duration::from_secs(1)))
+            .await
+            .expect("the stream never ended: is a Sender still alive after the producer is done?");
+        assert!(got.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ends_when_the_last_worker_is_done() {
+        let start = Instant::now();
+        let got = timeout(LIMIT, collect_from_workers(4))
+            .await
+            .expect("the stream never ended: is the original Sender still alive?");
+        assert_eq!(got, vec![0, 1, 2, 3]);
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(30),
+            "the stream should end right after the slowest worker (30 ms)"
+        );
+    }
+}
