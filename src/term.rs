@@ -207,6 +207,8 @@ pub fn progress_bar(done: usize, total: usize) {
         );
         bar.set_position(done as u64);
         bar.abandon();
+        // indicatif leaves the cursor at the end of the bar's line.
+        println!();
     } else {
         println!(
             "Progress: {done}/{total} exercises ({}%)",

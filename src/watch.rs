@@ -1,6 +1,329 @@
-//! Watch mode (placeholder while the core lands).
+//! Watch mode: one event loop over file changes, keys, the running check and Ctrl-C.
+//!
+//! It watches the `exercises/` directory recursively (never single files: editors that save by
+//! rename would silently end a file watch), debounces, and re-checks the current exercise; a
+//! save during a run cancels the stale run (its process groups are killed) and starts again.
+
+mod keys;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use notify::event::{AccessKind, AccessMode, EventKind};
+use notify::{RecursiveMode, Watcher};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
 use crate::app::App;
-use anyhow::Result;
-pub async fn watch(_app: &mut App, _manual_next: bool) -> Result<u8> {
-    anyhow::bail!("watch is not available yet")
+use crate::check::Target;
+use crate::cli::exit;
+use crate::report::ExerciseResult;
+use crate::term;
+
+/// Quiet time after the last file event before a check starts: editors write in bursts.
+const DEBOUNCE: Duration = Duration::from_millis(100);
+
+struct Screen {
+    tty: bool,
+}
+
+impl Screen {
+    /// Starts a new "page": a cleared screen on a terminal, a separator line in a pipe.
+    fn page(&self) {
+        if self.tty {
+            let _ = console::Term::stdout().clear_screen();
+        } else {
+            println!("────────────────────────────────────────");
+        }
+    }
+}
+
+pub async fn watch(app: &mut App, manual_next: bool) -> Result<u8> {
+    let screen = Screen {
+        tty: term::is_tty(),
+    };
+    if app.progress.is_new {
+        if let Some(welcome) = &app.course.welcome_message {
+            println!("{}\n", welcome.trim_end());
+        }
+    }
+    let exercises_dir = app.course.root.join("exercises");
+    let (fs_tx, mut fs_rx) = mpsc::unbounded_channel();
+    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        let _ = fs_tx.send(ev);
+    })
+    .context("failed to start the file watcher")?;
+    watcher
+        .watch(&exercises_dir, RecursiveMode::Recursive)
+        .with_context(|| format!("failed to watch {}", exercises_dir.display()))?;
+    let (_terminal, mut key_rx) = keys::listen()?;
+
+    let mut state = State {
+        running: None,
+        debounce: None,
+        show_hint: false,
+        last_passed: false,
+    };
+    state.start(app, &screen)?;
+
+    loop {
+        let current = app
+            .course
+            .root
+            .join(&app.course.exercises[app.progress.current()].path);
+        tokio::select! {
+            ev = fs_rx.recv() => {
+                let Some(ev) = ev else { break };
+                match ev {
+                    Ok(ev) => state.file_event(app, &ev, &current),
+                    Err(e) => println!("File watcher error: {e}. Press `r` to re-run by hand."),
+                }
+            }
+            _ = sleep_until(state.debounce), if state.debounce.is_some() => {
+                state.debounce = None;
+                if current.exists() {
+                    state.start(app, &screen)?;
+                } else {
+                    println!("{} is gone; waiting for it to be saved again…", rel(app, &current).display());
+                }
+            }
+            done = join(&mut state.running), if state.running.is_some() => {
+                state.running = None;
+                if let Some(code) = state.finished(app, &screen, done, manual_next)? {
+                    return Ok(code);
+                }
+            }
+            key = key_rx.recv() => {
+                match key {
+                    Some('q') => break,
+                    Some(k) => state.key(app, &screen, k)?,
+                    // Standard input closed: keep watching files; only Ctrl-C or `q` quit.
+                    None => key_rx = mpsc::unbounded_channel().1,
+                }
+            }
+            _ = tokio::signal::ctrl_c() => break,
+        }
+    }
+    state.stop();
+    println!("Bye! Your progress is saved; `cargo run -- watch` picks up where you left off.");
+    Ok(exit::OK)
+}
+
+struct State {
+    running: Option<JoinHandle<Result<ExerciseResult>>>,
+    debounce: Option<Instant>,
+    show_hint: bool,
+    last_passed: bool,
+}
+
+impl State {
+    /// Cancels a stale run (dropping it kills its process groups) and checks the current
+    /// exercise afresh.
+    fn start(&mut self, app: &mut App, screen: &Screen) -> Result<()> {
+        self.stop();
+        let ex = app.course.exercises[app.progress.current()].clone();
+        screen.page();
+        println!("Checking {}…", ex.name);
+        let target = Target::exercise(&app.course, &ex);
+        let checker = app.checker()?.clone();
+        let tty = screen.tty;
+        self.running = Some(tokio::spawn(async move {
+            let told = AtomicBool::new(false);
+            let spinner = tty.then(|| term::build_spinner("Building…"));
+            let name = target.bin.clone();
+            let on_crate = |krate: &str| {
+                if krate == name {
+                    return;
+                }
+                match &spinner {
+                    Some(s) => s.set_message(format!(
+                        "Compiling dependencies (only the first build is slow): {krate}"
+                    )),
+                    None if !told.swap(true, Ordering::Relaxed) => {
+                        println!("Compiling dependencies (only the first build is slow)…")
+                    }
+                    None => {}
+                }
+            };
+            let r = checker.check(&target, &on_crate).await;
+            if let Some(s) = spinner {
+                s.finish_and_clear();
+            }
+            r
+        }));
+        Ok(())
+    }
+
+    fn stop(&mut self) {
+        if let Some(run) = self.running.take() {
+            run.abort();
+        }
+    }
+
+    fn file_event(&mut self, app: &App, ev: &notify::Event, current: &Path) {
+        if !is_write(&ev.kind) {
+            return;
+        }
+        if ev.paths.iter().any(|p| p == current) {
+            self.debounce = Some(Instant::now() + DEBOUNCE);
+            return;
+        }
+        for p in &ev.paths {
+            if let Some(other) = app
+                .course
+                .exercises
+                .iter()
+                .find(|e| app.course.root.join(&e.path) == *p)
+            {
+                println!(
+                    "Saved {} (not the current exercise, so not checked). Press `l` to list exercises.",
+                    other.name
+                );
+            }
+        }
+    }
+
+    /// Shows a finished check; `Some(code)` ends watch mode.
+    fn finished(
+        &mut self,
+        app: &mut App,
+        screen: &Screen,
+        result: Result<ExerciseResult>,
+        manual_next: bool,
+    ) -> Result<Option<u8>> {
+        let i = app.progress.current();
+        let ex = app.course.exercises[i].clone();
+        let result = match result {
+            Ok(r) => r,
+            Err(e) => {
+                println!(
+                    "{} {e:#}\nSave again or press `r` to retry.",
+                    console::style("error:").red().bold()
+                );
+                return Ok(None);
+            }
+        };
+        app.progress.record_attempt(&ex.name);
+        if result.passed() {
+            app.progress.mark_done(&ex.name);
+        }
+        app.progress.save()?;
+        self.last_passed = result.passed();
+        print!("{}", term::verdict(&ex, &result));
+        if !result.passed() {
+            if self.show_hint {
+                println!("\nHint:\n{}", term::hint(&ex, false));
+            }
+            self.footer(app, false);
+            return Ok(None);
+        }
+        println!("Solution for comparison: {}", ex.sol_path.display());
+        if manual_next {
+            self.footer(app, true);
+            return Ok(None);
+        }
+        self.advance(app, screen)
+    }
+
+    /// Moves to the next pending exercise and checks it; `Some(0)` when all are done.
+    fn advance(&mut self, app: &mut App, screen: &Screen) -> Result<Option<u8>> {
+        let i = app.progress.current();
+        match app.progress.next_pending_from(i) {
+            Some(next) => {
+                app.progress.set_current(next);
+                app.progress.save()?;
+                self.show_hint = false;
+                println!(
+                    "\nNext exercise: {}",
+                    app.course.exercises[next].path.display()
+                );
+                self.start(app, screen)?;
+                Ok(None)
+            }
+            None => {
+                println!(
+                    "\n{}",
+                    app.course
+                        .final_message
+                        .as_deref()
+                        .unwrap_or("Every exercise is done!")
+                        .trim_end()
+                );
+                Ok(Some(exit::OK))
+            }
+        }
+    }
+
+    fn key(&mut self, app: &mut App, screen: &Screen, key: char) -> Result<()> {
+        let ex = app.course.exercises[app.progress.current()].clone();
+        match key {
+            'h' => {
+                self.show_hint = true;
+                println!("\nHint for {}:\n{}", ex.name, term::hint(&ex, false));
+            }
+            'n' if self.last_passed && self.running.is_none() => {
+                self.advance(app, screen)?;
+            }
+            'n' => println!(
+                "`{}` isn't done yet: it has to pass before `n` moves on.",
+                ex.name
+            ),
+            'r' => self.start(app, screen)?,
+            'l' => {
+                print!("{}", term::list(&app.course, &app.progress));
+                self.footer(app, self.last_passed);
+            }
+            '\n' | '\r' | ' ' => {}
+            other => println!("Unknown key {other:?}. {}", KEYS),
+        }
+        Ok(())
+    }
+
+    fn footer(&self, app: &App, passed: bool) {
+        let ex = &app.course.exercises[app.progress.current()];
+        println!();
+        term::progress_bar(app.progress.done_count(), app.progress.total());
+        println!("Current exercise: {}", ex.path.display());
+        if passed {
+            println!("Press `n` for the next exercise. {KEYS}");
+        } else {
+            println!("Edit and save the file to check it again. {KEYS}");
+        }
+    }
+}
+
+const KEYS: &str = "Keys: h hint · n next · r re-run · l list · q quit";
+
+/// Which notify events can mean "the file has new content". Matched without a catch-all so
+/// that a new event kind is a compile error, not a silently missed save.
+fn is_write(kind: &EventKind) -> bool {
+    match kind {
+        EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_) => true,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
+        EventKind::Access(_) => false,
+        EventKind::Any | EventKind::Other => true,
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn join(run: &mut Option<JoinHandle<Result<ExerciseResult>>>) -> Result<ExerciseResult> {
+    match run {
+        Some(handle) => handle.await.context("the check task failed")?,
+        None => std::future::pending().await,
+    }
+}
+
+fn rel(app: &App, path: &Path) -> PathBuf {
+    path.strip_prefix(&app.course.root)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }

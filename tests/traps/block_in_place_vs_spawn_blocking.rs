@@ -3,7 +3,7 @@
 //
 // The learner avoids both the block_in_place panic and the `'static` error of spawn_blocking
 // with `std::thread::scope(..)`: the checksum does run on another thread, and borrowing `data`
-// is fine. But `join()` is a blocking wait: the async thread sits idle-blocked for the whole
+// is fine. But `join()` is a blocking wait: the async thread is blocked for the whole
 // 200 ms, exactly like calling `slow_checksum` inline. It compiles cleanly and gives the right
 // checksum on both flavors; only the heartbeat in `works_on_current_thread_without_blocking_it`
 // catches it (0 ticks instead of ~20). Without that check this would be a false pass.

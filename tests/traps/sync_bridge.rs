@@ -6,7 +6,8 @@
 // On a current_thread runtime only `Runtime::block_on` drives the I/O and timer drivers;
 // `Handle::block_on` just parks the thread and waits (see the docs of `Handle::block_on`). The
 // `sleep` inside `AsyncStore` is never fired, nobody wakes the thread, and there is no panic
-// and no error: the sync tests simply hang until the process is killed.
+// and no error: all three tests simply hang (measured, also the spawn_blocking one) until the
+// process is killed.
 
 use std::collections::HashMap;
 use std::time::Duration;
