@@ -1,11 +1,14 @@
 //! Commands for course authors: `dev update` writes the course package's [[bin]] list from
 //! info.toml; `dev check` verifies the whole course.
 
+mod check;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::app::App;
+pub use check::check;
+
 use crate::cli::exit;
 use crate::course::Course;
 use crate::progress::write_atomically;
@@ -80,10 +83,6 @@ fn relative(path: &Path, base: &Path) -> PathBuf {
         out.push(c);
     }
     out
-}
-
-pub async fn check(_app: &mut App, _repeat: u32) -> Result<u8> {
-    anyhow::bail!("`dev check` is not available yet")
 }
 
 #[cfg(test)]

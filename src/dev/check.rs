@@ -1,0 +1,283 @@
+//! `dev check`: the course verifies itself. Every exercise fails as shipped (fast: an error or
+//! a failing test, not a timeout), every solution passes with strict clippy, is rustfmt-clean
+//! and passes `--repeat` times; info.toml, the files and the course package's bins agree.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::app::App;
+use crate::build::{self, BuildKind, Built};
+use crate::check::Target;
+use crate::cli::exit;
+use crate::course::Course;
+use crate::report::Status;
+use crate::source;
+
+/// Problems found, per exercise name ("" for the course as a whole).
+type Problems = BTreeMap<String, Vec<String>>;
+
+pub async fn check(app: &mut App, repeat: u32) -> Result<u8> {
+    let course = app.course.clone();
+    let mut problems: Problems = BTreeMap::new();
+    let mut add = |name: &str, p: String| problems.entry(name.to_string()).or_default().push(p);
+
+    for (name, p) in static_problems(&course)? {
+        add(&name, p);
+    }
+    let checker = app.checker()?.clone();
+    let bins: HashSet<&String> = checker.pkg.bins.iter().collect();
+    for ex in &course.exercises {
+        for bin in [ex.name.clone(), ex.sol_bin()] {
+            if !bins.contains(&bin) {
+                add(
+                    &ex.name,
+                    format!("the course package has no bin `{bin}` (run `tokiolings dev update`)"),
+                );
+            }
+        }
+    }
+
+    eprintln!("Checking that every exercise fails as shipped…");
+    let unsolved: Vec<Target> = course
+        .exercises
+        .iter()
+        .filter(|e| !e.skip_check_unsolved)
+        .map(|e| Target::exercise(&course, e))
+        .collect();
+    let mut table: BTreeMap<String, Row> = BTreeMap::new();
+    for r in checker.check_all(&unsolved, &|_| {}, &|_| {}).await? {
+        let row = table.entry(r.name.clone()).or_default();
+        row.shipped = format!("{:?}", r.status).to_lowercase();
+        match r.status {
+            Status::Pass => add(
+                &r.name,
+                "passes as shipped: it must fail until the learner fixes it".into(),
+            ),
+            Status::Timeout => add(
+                &r.name,
+                format!("times out as shipped ({}): it must fail fast", r.message),
+            ),
+            Status::Fail | Status::Error => {}
+        }
+    }
+
+    eprintln!("Checking every solution ({repeat} runs each)…");
+    let solutions: Vec<Target> = course
+        .exercises
+        .iter()
+        .filter(|e| course.root.join(&e.sol_path).is_file())
+        .map(|e| Target::solution(&course, e))
+        .collect();
+    for run in 1..=repeat {
+        for r in checker.check_all(&solutions, &|_| {}, &|_| {}).await? {
+            let row = table.entry(r.name.clone()).or_default();
+            let slowest = r.tests.iter().map(|t| t.duration_ms).max().unwrap_or(0);
+            row.slowest_ms = row.slowest_ms.max(slowest);
+            if r.passed() {
+                row.passes += 1;
+            } else {
+                add(
+                    &r.name,
+                    format!(
+                        "solution run {run}/{repeat}: {} — {}",
+                        status_word(r.status),
+                        r.message
+                    ),
+                );
+            }
+        }
+    }
+
+    eprintln!("Running clippy (-D warnings) and rustfmt on the solutions…");
+    let sol_bins: Vec<String> = solutions.iter().map(|t| t.bin.clone()).collect();
+    if !sol_bins.is_empty() {
+        let out = build::build(&checker.pkg, BuildKind::StrictClippy, &sol_bins, &|_| {}).await?;
+        for t in &solutions {
+            if let Ok(Built::Failed { diagnostics }) = out.outcome(BuildKind::StrictClippy, &t.bin)
+            {
+                let first = diagnostics
+                    .iter()
+                    .find(|d| d.is_error)
+                    .map(|d| d.summary())
+                    .unwrap_or_default();
+                add(&t.exercise.name, format!("clippy: {first}"));
+            }
+        }
+    }
+    for name in unformatted(&solutions)? {
+        add(
+            &name,
+            "solution is not rustfmt-formatted (run `rustfmt --edition 2024` on it)".into(),
+        );
+    }
+
+    // The table.
+    println!(
+        "{:<32} {:<8} {:<10} {:>9}  problems",
+        "exercise", "shipped", "solution", "slowest"
+    );
+    let mut failed = problems.get("").map_or(0, Vec::len);
+    for ex in &course.exercises {
+        let row = table.get(&ex.name).cloned().unwrap_or_default();
+        let probs = problems.get(&ex.name).cloned().unwrap_or_default();
+        failed += probs.len();
+        let shipped = if ex.skip_check_unsolved {
+            "skipped".to_string()
+        } else {
+            row.shipped.clone()
+        };
+        println!(
+            "{:<32} {:<8} {:<10} {:>7}ms  {}",
+            ex.name,
+            shipped,
+            format!("{}/{repeat} pass", row.passes),
+            row.slowest_ms,
+            if probs.is_empty() {
+                "ok".to_string()
+            } else {
+                probs.join("; ")
+            }
+        );
+    }
+    for p in problems.get("").into_iter().flatten() {
+        println!("course: {p}");
+    }
+    if failed == 0 {
+        println!(
+            "\nThe course is fine: {} exercises checked.",
+            course.exercises.len()
+        );
+        Ok(exit::OK)
+    } else {
+        println!("\n{failed} problem(s) found.");
+        Ok(exit::NOT_PASSED)
+    }
+}
+
+#[derive(Clone, Default)]
+struct Row {
+    shipped: String,
+    passes: u32,
+    slowest_ms: u64,
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Pass => "pass",
+        Status::Fail => "fail",
+        Status::Error => "error",
+        Status::Timeout => "timeout",
+    }
+}
+
+/// Checks that need no build: files, markers, hints, identical test modules.
+fn static_problems(course: &Course) -> Result<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut listed = HashSet::new();
+    let mut sections = HashSet::new();
+    for ex in &course.exercises {
+        let name = ex.name.clone();
+        let mut p = |s: String| out.push((name.clone(), s));
+        listed.insert(course.root.join(&ex.path));
+        if let Some(d) = &ex.dir {
+            sections.insert(d.clone());
+        }
+        let src = std::fs::read_to_string(course.root.join(&ex.path))
+            .with_context(|| format!("failed to read {}", ex.path.display()))?;
+        if !src.contains("fn main()") {
+            p("the exercise has no `fn main()` (rust-analyzer needs one)".into());
+        }
+        if !src.contains("// TODO") {
+            p("the exercise has no `// TODO` marking what to fix".into());
+        }
+        if ex
+            .hint_hinglish
+            .as_deref()
+            .is_none_or(|h| h.trim().is_empty())
+        {
+            p("no `hint_hinglish`".into());
+        }
+        let sol_path = course.root.join(&ex.sol_path);
+        if !sol_path.is_file() {
+            p(format!("no solution file {}", ex.sol_path.display()));
+            continue;
+        }
+        let sol = std::fs::read_to_string(&sol_path)?;
+        if ex.test {
+            match source::test_names(&sol) {
+                Ok(names) if names.is_empty() => p("the solution declares no tests".into()),
+                Ok(_) => {}
+                Err(e) => p(format!("the solution does not parse: {e:#}")),
+            }
+            // Exercises that don't parse as shipped can't be compared; rustc reports them.
+            if let (Ok(Some(a)), Ok(Some(b))) = (
+                source::test_module_fingerprint(&src),
+                source::test_module_fingerprint(&sol),
+            ) {
+                if a != b {
+                    p("the exercise's test module differs from the solution's".into());
+                }
+            }
+        }
+    }
+    for d in &sections {
+        if !course
+            .root
+            .join("exercises")
+            .join(d)
+            .join("README.md")
+            .is_file()
+        {
+            out.push((String::new(), format!("exercises/{d}/README.md is missing")));
+        }
+    }
+    for file in rust_files(&course.root.join("exercises"))? {
+        let in_support = file.components().any(|c| c.as_os_str() == "support");
+        if !listed.contains(&file) && !in_support {
+            out.push((
+                String::new(),
+                format!("{} is not listed in info.toml", file.display()),
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn rust_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    for entry in entries {
+        let path = entry?.path();
+        if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "target") {
+                continue;
+            }
+            out.extend(rust_files(&path)?);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    Ok(out)
+}
+
+/// Solutions rustfmt would change, by exercise name.
+fn unformatted(solutions: &[Target]) -> Result<Vec<String>> {
+    let mut bad = Vec::new();
+    for t in solutions {
+        let status = std::process::Command::new("rustfmt")
+            .args(["--check", "--edition", "2024"])
+            .arg(&t.source)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .context("failed to run rustfmt (install it with `rustup component add rustfmt`)")?;
+        if !status.success() {
+            bad.push(t.exercise.name.clone());
+        }
+    }
+    Ok(bad)
+}
