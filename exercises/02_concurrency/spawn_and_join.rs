@@ -1,0 +1,88 @@
+// `tokio::spawn(future)` starts a task: the runtime runs it concurrently with the code that
+// spawned it (and, on the multi-thread runtime, possibly in parallel on another thread). `spawn`
+// returns a `JoinHandle<T>` right away. Awaiting the handle is how you get the task's result back:
+//
+//     Ok(value)  the task finished and returned `value`
+//     Err(err)   the task did not finish: it panicked (`err.is_panic()`) or was aborted
+//
+// A panic inside a task does not crash your program. Tokio catches it and hands it, as that
+// `Err`, to whoever awaits the handle. If nobody awaits the handle, the result (and the panic)
+// is simply lost.
+//
+// TODO: `run_jobs` spawns the jobs but never collects their results. Keep the handles, await
+// each one (after spawning all of them), and turn each result into an `Outcome`.
+
+use std::time::Duration;
+
+#[derive(Debug, PartialEq)]
+pub enum Outcome {
+    /// The job finished with this value.
+    Done(u64),
+    /// The job panicked.
+    Panicked,
+}
+
+/// A slow job: sleeps `n` seconds, then returns `n * n`. Job 13 is unlucky and panics.
+async fn slow_square(n: u64) -> u64 {
+    tokio::time::sleep(Duration::from_secs(n)).await;
+    if n == 13 {
+        panic!("job {n} is unlucky");
+    }
+    n * n
+}
+
+/// Runs every job as its own task, all at the same time, and returns their outcomes in the
+/// order of `jobs`.
+pub async fn run_jobs(jobs: Vec<u64>) -> Vec<Outcome> {
+    let outcomes = Vec::new();
+    for n in jobs {
+        // TODO: `spawn` returns a `JoinHandle`. Don't throw it away.
+        tokio::spawn(slow_square(n));
+    }
+    outcomes
+}
+
+#[tokio::main]
+async fn main() {
+    println!("{:?}", run_jobs(vec![3, 1, 2]).await);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn returns_every_result_in_spawn_order() {
+        let outcomes = run_jobs(vec![3, 1, 2]).await;
+        assert_eq!(
+            outcomes,
+            vec![Outcome::Done(9), Outcome::Done(1), Outcome::Done(4)],
+            "one outcome per job, in the order the jobs were given"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn jobs_run_at_the_same_time() {
+        let start = Instant::now();
+        run_jobs(vec![3, 1, 2]).await;
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(3),
+            "jobs of 3 s, 1 s and 2 s should run at the same time: 3 s in total, not 6 s. \
+             Spawn all of them before you await any handle."
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_panicking_job_becomes_an_outcome() {
+        let start = Instant::now();
+        let outcomes = run_jobs(vec![2, 13, 1]).await;
+        assert_eq!(
+            outcomes,
+            vec![Outcome::Done(4), Outcome::Panicked, Outcome::Done(1)],
+            "job 13 panics: its handle gives Err(e) with e.is_panic(); the other jobs are fine"
+        );
+        assert_eq!(start.elapsed(), Duration::from_secs(13));
+    }
+}

@@ -1,0 +1,120 @@
+// echo_until_eof: `Ok(0)` from `read` means end-of-file.
+//
+// An echo server writes back every byte it receives, for as long as the peer keeps sending.
+// Data arrives in chunks, so one `read` is not enough: read, write back, and repeat.
+//
+// How does the loop end? When the peer closes its side, `read` returns `Ok(0)`: zero bytes, and
+// there never will be more. A loop that ignores `Ok(0)` spins forever.
+//
+// Fix the TODO so that `echo` keeps echoing until end-of-file, then returns the byte count.
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+/// Writes back everything it reads, until the peer closes. Returns the number of bytes echoed.
+pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) -> std::io::Result<u64> {
+    let mut buf = [0u8; 1024];
+    let mut total = 0u64;
+    // TODO: this echoes only the first chunk. Keep going until `read` returns Ok(0).
+    let n = stream.read(&mut buf).await?;
+    stream.write_all(&buf[..n]).await?;
+    total += n as u64;
+    Ok(total)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let (mut client, server) = tokio::io::duplex(64);
+    let server = tokio::spawn(echo(server));
+    for word in ["one", "two", "three"] {
+        client.write_all(word.as_bytes()).await?;
+        let mut back = vec![0u8; word.len()];
+        client.read_exact(&mut back).await?;
+        println!(
+            "sent {word:?}, got back {:?}",
+            String::from_utf8_lossy(&back)
+        );
+    }
+    drop(client); // end-of-file for the server
+    println!("echoed {} bytes in total", server.await??);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::time::timeout;
+
+    // Real time on purpose: a loop that keeps reading after EOF never lets a paused clock
+    // advance, so this timeout would never fire. In real time it does.
+    const LIMIT: Duration = Duration::from_secs(1);
+
+    async fn say(client: &mut tokio::io::DuplexStream, word: &str) -> String {
+        client
+            .write_all(word.as_bytes())
+            .await
+            .unwrap_or_else(|e| panic!("could not send {word:?}: {e} (did echo stop early?)"));
+        let mut back = vec![0u8; word.len()];
+        timeout(LIMIT, client.read_exact(&mut back))
+            .await
+            .unwrap_or_else(|_| panic!("no echo of {word:?} within 1 s"))
+            .unwrap_or_else(|e| panic!("no echo of {word:?}: {e} (did echo stop early?)"));
+        String::from_utf8(back).unwrap()
+    }
+
+    #[tokio::test]
+    async fn echoes_every_chunk() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let server = tokio::spawn(echo(server));
+        assert_eq!(say(&mut client, "one").await, "one");
+        assert_eq!(say(&mut client, "two").await, "two");
+        assert_eq!(say(&mut client, "three").await, "three");
+        drop(client);
+        let total = timeout(LIMIT, server)
+            .await
+            .expect("echo must return soon after the peer closes (read gave Ok(0))")
+            .expect("the echo task panicked")
+            .expect("echo returned an error");
+        assert_eq!(total, 11, "echo must report all 11 bytes it echoed");
+    }
+
+    #[tokio::test]
+    async fn returns_at_eof() {
+        let (client, server) = tokio::io::duplex(64);
+        drop(client); // the peer closes at once
+        let total = timeout(LIMIT, echo(server))
+            .await
+            .expect("echo must return when read gives Ok(0)")
+            .expect("echo returned an error");
+        assert_eq!(total, 0);
+    }
+
+    #[tokio::test]
+    async fn echoes_a_large_message() {
+        // 5 000 bytes do not fit in one 1 024-byte read, nor in the 64-byte pipe.
+        let (client, server) = tokio::io::duplex(64);
+        let server = tokio::spawn(echo(server));
+        let (mut rd, mut wr) = tokio::io::split(client);
+        let data: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        let to_send = data.clone();
+        let writer = tokio::spawn(async move {
+            wr.write_all(&to_send).await?;
+            wr.shutdown().await // end-of-file for the server
+        });
+        let mut back = Vec::new();
+        timeout(LIMIT, rd.read_to_end(&mut back))
+            .await
+            .expect("the echo did not finish within 1 s")
+            .expect("reading the echo failed");
+        assert_eq!(back.len(), 5000, "every byte must come back");
+        assert_eq!(back, data, "the bytes must come back intact and in order");
+        let sent = writer.await.expect("the writer task panicked");
+        sent.expect("sending the 5 000 bytes failed");
+        let total = server
+            .await
+            .expect("the echo task panicked")
+            .expect("echo failed");
+        assert_eq!(total, 5000);
+    }
+}

@@ -1,0 +1,114 @@
+// line_protocol_mock: a line protocol over BufReader::lines and BufWriter.
+//
+// Many network protocols (Redis, SMTP, IRC, ...) are line based: the client sends a line, the
+// server answers with a line, both ending in "\r\n". This server understands:
+//
+//     PING        -> PONG
+//     ECHO text   -> text
+//     (anything)  -> ERR unknown command
+//
+// `BufReader::lines()` cuts the incoming bytes into lines for us. A `BufWriter` collects small
+// writes in memory and sends them in one go... but only when its buffer fills up or when you
+// call `flush().await`. The tests play the client with a scripted mock (`tokio_test::io`).
+//
+// Fix the two TODOs so that every reply reaches the client, complete, before the server waits
+// for the client's next line.
+
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader, BufWriter};
+
+/// The reply to one request line (without the line ending).
+fn reply_to(line: &str) -> String {
+    if line == "PING" {
+        "PONG".to_string()
+    } else if let Some(text) = line.strip_prefix("ECHO ") {
+        text.to_string()
+    } else {
+        "ERR unknown command".to_string()
+    }
+}
+
+/// Answers request lines until the client closes. Returns the number of requests answered.
+pub async fn serve_lines<S: AsyncRead + AsyncWrite + Unpin>(stream: S) -> std::io::Result<usize> {
+    let (reader, writer) = tokio::io::split(stream);
+    let mut lines = BufReader::new(reader).lines();
+    let mut out = BufWriter::new(writer);
+    let mut answered = 0;
+    while let Some(line) = lines.next_line().await? {
+        let reply = reply_to(&line);
+        // TODO: every reply line must end with "\r\n".
+        out.write_all(reply.as_bytes()).await?;
+        // TODO: the reply is still in the BufWriter's memory. Send it before reading on.
+        answered += 1;
+    }
+    Ok(answered)
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    let (client, server) = tokio::io::duplex(1024);
+    let server = tokio::spawn(serve_lines(server));
+    let (client_rd, mut client_wr) = tokio::io::split(client);
+    let mut replies = BufReader::new(client_rd).lines();
+    for request in ["PING", "ECHO hello, Tokio", "HELLO?"] {
+        client_wr
+            .write_all(format!("{request}\r\n").as_bytes())
+            .await?;
+        let reply = replies.next_line().await?.unwrap_or_default();
+        println!("{request:>18} -> {reply}");
+    }
+    client_wr.shutdown().await?;
+    println!("answered {} requests", server.await??);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::time::timeout;
+    use tokio_test::io::Builder;
+
+    // The mock client (tokio_test::io) sends and expects bytes in the scripted order. It panics
+    // on a wrong write, and when it is dropped with part of its script unused.
+    // A paused clock makes a stuck server fail in microseconds instead of hanging.
+    async fn run(mut mock: tokio_test::io::Mock) -> usize {
+        timeout(Duration::from_secs(10), serve_lines(&mut mock))
+            .await
+            .expect(
+                "serve_lines got stuck: it waits for the next line while the client still waits \
+                 for a reply. Is the reply complete (ends in \"\\r\\n\") and flushed?",
+            )
+            .expect("serve_lines returned an error")
+        // `mock` is dropped here: it panics if the client still expected more bytes.
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn replies_pong_to_ping() {
+        let mock = Builder::new().read(b"PING\r\n").write(b"PONG\r\n").build();
+        assert_eq!(run(mock).await, 1, "one request, one reply");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_reply_arrives_before_the_next_request() {
+        // The client sends its next line only after it has read the reply to the previous one.
+        let mock = Builder::new()
+            .read(b"PING\r\n")
+            .write(b"PONG\r\n")
+            .read(b"ECHO hello\r\n")
+            .write(b"hello\r\n")
+            .read(b"WHAT\r\n")
+            .write(b"ERR unknown command\r\n")
+            .build();
+        assert_eq!(run(mock).await, 3, "three requests, three replies");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn pipelined_requests_in_one_chunk() {
+        // Two requests arrive in one read; `lines()` splits them. A bare "\n" ends a line too.
+        let mock = Builder::new()
+            .read(b"PING\r\nECHO a b c\n")
+            .write(b"PONG\r\na b c\r\n")
+            .build();
+        assert_eq!(run(mock).await, 2, "two requests, two replies");
+    }
+}

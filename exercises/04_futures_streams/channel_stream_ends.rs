@@ -1,0 +1,99 @@
+// channel_stream_ends: a channel receiver as a Stream, and when that stream ends.
+//
+// `tokio_stream::wrappers` turns Tokio types into streams: `ReceiverStream` wraps an
+// `mpsc::Receiver`, `IntervalStream` wraps an `Interval`. Then every `StreamExt` method works
+// on them, like `.collect().await`.
+//
+// A channel stream yields `None` (ends) only when EVERY `Sender` is gone: the ones you cloned
+// and the original. While any sender is alive, the receiver has to assume more may come, and
+// `.collect()` waits forever.
+//
+// Both functions below hang. Fix the TODOs so that their streams end when the producers are done.
+
+use std::time::Duration;
+use tokio::sync::mpsc;
+use tokio_stream::StreamExt;
+use tokio_stream::wrappers::{IntervalStream, ReceiverStream};
+
+/// Sends 0, 1, 2, ... (`count` numbers), one per tick of `every`, and collects them.
+pub async fn collect_ticks(count: usize, every: Duration) -> Vec<usize> {
+    let (tx, rx) = mpsc::channel(8);
+    // TODO: the producer needs the only sender, not a clone.
+    let producer = tx.clone();
+    tokio::spawn(async move {
+        let mut ticks = IntervalStream::new(tokio::time::interval(every)).take(count);
+        let mut n = 0;
+        while ticks.next().await.is_some() {
+            if producer.send(n).await.is_err() {
+                return; // nobody is listening any more
+            }
+            n += 1;
+        }
+    });
+    ReceiverStream::new(rx).collect().await
+}
+
+/// Starts `workers` tasks; worker `id` waits `id` × 10 ms, then sends its id.
+pub async fn collect_from_workers(workers: u64) -> Vec<u64> {
+    let (tx, rx) = mpsc::channel(8);
+    for id in 0..workers {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(10 * id)).await;
+            let _ = tx.send(id).await;
+        });
+    }
+    // TODO: every worker has its own clone. What about the original `tx`?
+    ReceiverStream::new(rx).collect().await
+}
+
+#[tokio::main]
+async fn main() {
+    let ticks = collect_ticks(5, Duration::from_millis(100)).await;
+    println!("ticks: {ticks:?}");
+    let ids = collect_from_workers(4).await;
+    println!("worker ids: {ids:?}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::{Instant, timeout};
+
+    // Paused clock: sleeps and intervals complete instantly in virtual time, and a stream
+    // that never ends fails the timeout in microseconds instead of hanging.
+    const LIMIT: Duration = Duration::from_secs(60);
+
+    #[tokio::test(start_paused = true)]
+    async fn ticks_then_ends() {
+        let start = Instant::now();
+        let got = timeout(LIMIT, collect_ticks(5, Duration::from_millis(100)))
+            .await
+            .expect("the stream never ended: is a Sender still alive after the producer is done?");
+        assert_eq!(got, vec![0, 1, 2, 3, 4]);
+        // The first tick of an interval fires at once, so 5 ticks take 4 periods.
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_ticks_is_an_empty_stream() {
+        let got = timeout(LIMIT, collect_ticks(0, Duration::from_secs(1)))
+            .await
+            .expect("the stream never ended: is a Sender still alive after the producer is done?");
+        assert!(got.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn ends_when_the_last_worker_is_done() {
+        let start = Instant::now();
+        let got = timeout(LIMIT, collect_from_workers(4))
+            .await
+            .expect("the stream never ended: is the original Sender still alive?");
+        assert_eq!(got, vec![0, 1, 2, 3]);
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(30),
+            "the stream should end right after the slowest worker (30 ms)"
+        );
+    }
+}

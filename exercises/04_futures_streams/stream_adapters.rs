@@ -1,0 +1,68 @@
+// stream_adapters: filter, map, take, and why their order matters.
+//
+// Like iterators, streams have adapters (`StreamExt::filter`, `map`, `take`, ...). Each one
+// wraps the stream before it and changes what flows through. Nothing runs until the final
+// `.collect().await` (or `.next().await`) pulls values through the chain, and the values pass
+// the adapters in the order you chained them.
+//
+// `first_even_squares` should return the squares of the first `count` EVEN numbers, but it
+// gives too few. Fix the TODO.
+
+use tokio_stream::{Stream, StreamExt};
+
+/// The squares of the first `count` even numbers of `values`.
+pub async fn first_even_squares<S: Stream<Item = u64>>(values: S, count: usize) -> Vec<u64> {
+    // TODO: this takes the first `count` numbers, even or not. Reorder the adapters.
+    values
+        .take(count)
+        .filter(|n| n % 2 == 0)
+        .map(|n| n * n)
+        .collect()
+        .await
+}
+
+#[tokio::main]
+async fn main() {
+    let squares = first_even_squares(tokio_stream::iter(1..=20), 3).await;
+    println!("the squares of the first 3 even numbers in 1..=20: {squares:?}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::time::timeout;
+
+    #[tokio::test]
+    async fn first_three_even_squares() {
+        let got = first_even_squares(tokio_stream::iter(1..=20), 3).await;
+        assert_eq!(
+            got,
+            vec![4, 16, 36],
+            "2*2, 4*4, 6*6: `take` must count even numbers"
+        );
+    }
+
+    #[tokio::test]
+    async fn stops_when_the_input_runs_out() {
+        let got = first_even_squares(tokio_stream::iter(vec![1, 2, 3, 4, 5]), 3).await;
+        assert_eq!(got, vec![4, 16], "only two even numbers exist in 1..=5");
+    }
+
+    #[tokio::test]
+    async fn count_zero_gives_nothing() {
+        let got = first_even_squares(tokio_stream::iter(1..=20), 0).await;
+        assert!(got.is_empty());
+    }
+
+    #[tokio::test]
+    async fn works_on_an_endless_stream() {
+        // Streams are lazy: `take` stops pulling values once it has enough, so even an endless
+        // source is fine. (Real time: if it never stops, this fails after 1 s.)
+        let endless = tokio_stream::iter(1u64..);
+        let got = timeout(Duration::from_secs(1), first_even_squares(endless, 5))
+            .await
+            .expect("the stream never ended: is `take` still in the chain?");
+        assert_eq!(got, vec![4, 16, 36, 64, 100]);
+    }
+}

@@ -1,0 +1,109 @@
+// buffer_unordered: run the futures of a stream concurrently, at most `limit` at a time.
+//
+// Solution: keep a single `StreamExt` in scope (here `futures::StreamExt`, which has
+// `buffer_unordered`), `map` each item to its job future, and let `buffer_unordered(limit)`
+// run up to `limit` of them at once, yielding results as they finish.
+
+use futures::stream::{self, StreamExt};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// Counts how many jobs run at the same time, and the highest count seen.
+#[derive(Default)]
+pub struct Tracker {
+    running: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Tracker {
+    pub fn peak(&self) -> usize {
+        self.peak.load(Ordering::SeqCst)
+    }
+}
+
+/// A job that takes `secs` seconds (a download, a query, ...). Returns `secs`.
+async fn job(secs: u64, tracker: Arc<Tracker>) -> u64 {
+    let now = tracker.running.fetch_add(1, Ordering::SeqCst) + 1;
+    tracker.peak.fetch_max(now, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    tracker.running.fetch_sub(1, Ordering::SeqCst);
+    secs
+}
+
+/// Runs one job per entry of `durations`, at most `limit` at a time. Returns the results in
+/// the order the jobs finished.
+pub async fn run_jobs(durations: Vec<u64>, limit: usize, tracker: Arc<Tracker>) -> Vec<u64> {
+    stream::iter(durations)
+        .map(|secs| job(secs, tracker.clone()))
+        .buffer_unordered(limit)
+        .collect()
+        .await
+}
+
+#[tokio::main]
+async fn main() {
+    let tracker = Arc::new(Tracker::default());
+    let start = tokio::time::Instant::now();
+    let done = run_jobs(vec![3, 1, 2, 1, 1], 3, tracker.clone()).await;
+    println!(
+        "finished {done:?} in {:?}, at most {} at once",
+        start.elapsed(),
+        tracker.peak()
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    // Paused clock: the 1 s sleeps complete instantly, and the virtual time shows exactly how
+    // many jobs ran side by side.
+
+    #[tokio::test(start_paused = true)]
+    async fn runs_at_most_limit_jobs_at_once() {
+        let tracker = Arc::new(Tracker::default());
+        let start = Instant::now();
+        let done = run_jobs(vec![1; 10], 3, tracker.clone()).await;
+        assert_eq!(done.len(), 10, "every job must run");
+        assert_eq!(
+            tracker.peak(),
+            3,
+            "exactly 3 jobs should run at the same time"
+        );
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(4),
+            "10 one-second jobs, 3 at a time, take 4 s (3 + 3 + 3 + 1)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn results_come_in_finishing_order() {
+        let tracker = Arc::new(Tracker::default());
+        let start = Instant::now();
+        let done = run_jobs(vec![3, 1, 2], 3, tracker.clone()).await;
+        assert_eq!(done, vec![1, 2, 3], "the shortest job finishes first");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(3),
+            "all 3 jobs run side by side"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_free_slot_is_refilled_at_once() {
+        // Slots free up one by one: job 4 starts at 1 s, when the 1 s job ends.
+        let tracker = Arc::new(Tracker::default());
+        let start = Instant::now();
+        let done = run_jobs(vec![1, 2, 2, 2], 3, tracker.clone()).await;
+        assert_eq!(done.len(), 4, "every job must run");
+        assert_eq!(tracker.peak(), 3, "3 jobs should run at the same time");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(3),
+            "the 4th job must start at 1 s, as soon as the first one ends"
+        );
+    }
+}

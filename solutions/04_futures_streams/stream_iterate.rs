@@ -1,0 +1,71 @@
+// stream_iterate: `while let Some(x) = stream.next().await`.
+//
+// Solution: bring `StreamExt` into scope (it provides `next`), and pin the stream with
+// `std::pin::pin!` (or `tokio::pin!` / `Box::pin`) so that `next` can poll it in place.
+
+use futures::stream::{self, Stream};
+use tokio_stream::StreamExt;
+
+/// Counts down from `from` to 1, one value at a time: a stream built with `unfold`.
+pub fn countdown(from: u32) -> impl Stream<Item = u32> {
+    stream::unfold(from, |n| async move {
+        if n == 0 {
+            None
+        } else {
+            tokio::task::yield_now().await; // pretend each value takes a moment to arrive
+            Some((n, n - 1))
+        }
+    })
+}
+
+/// Adds up all values of a countdown.
+pub async fn sum_countdown(from: u32) -> u32 {
+    let mut values = std::pin::pin!(countdown(from));
+    let mut total = 0;
+    while let Some(v) = values.next().await {
+        total += v;
+    }
+    total
+}
+
+/// Collects the values of any stream, in order.
+pub async fn collect_all<S: Stream<Item = u32>>(values: S) -> Vec<u32> {
+    let mut values = std::pin::pin!(values);
+    let mut out = Vec::new();
+    while let Some(v) = values.next().await {
+        out.push(v);
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() {
+    println!("countdown(5): {:?}", collect_all(countdown(5)).await);
+    println!("sum of countdown(100): {}", sum_countdown(100).await);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn sums_the_countdown() {
+        assert_eq!(sum_countdown(4).await, 4 + 3 + 2 + 1);
+        assert_eq!(sum_countdown(100).await, 5050);
+    }
+
+    #[tokio::test]
+    async fn empty_countdown_sums_to_zero() {
+        assert_eq!(sum_countdown(0).await, 0);
+    }
+
+    #[tokio::test]
+    async fn collects_values_in_order() {
+        assert_eq!(collect_all(countdown(3)).await, vec![3, 2, 1]);
+        assert_eq!(
+            collect_all(tokio_stream::iter(vec![10, 20, 30])).await,
+            vec![10, 20, 30],
+            "collect_all must work with any stream"
+        );
+    }
+}

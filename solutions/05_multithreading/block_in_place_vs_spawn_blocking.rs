@@ -1,0 +1,72 @@
+// block_in_place_vs_spawn_blocking: which blocking helper works on which runtime.
+//
+// Solution: `spawn_blocking` works on every runtime flavor. Its closure runs on another thread
+// and may outlive the call, so it must own its data ('static): copy the borrowed slice into a
+// Vec and move that in.
+
+use std::time::Duration;
+
+/// Stands in for a slow, blocking checksum over a big buffer: it takes 200 ms.
+pub fn slow_checksum(data: &[u8]) -> u32 {
+    std::thread::sleep(Duration::from_millis(200));
+    data.iter().fold(0u32, |sum, &byte| {
+        sum.wrapping_mul(31).wrapping_add(u32::from(byte))
+    })
+}
+
+/// Checksums `data` without blocking the async runtime, on any runtime flavor.
+pub async fn checksum(data: &[u8]) -> u32 {
+    let owned = data.to_vec();
+    tokio::task::spawn_blocking(move || slow_checksum(&owned))
+        .await
+        .expect("the checksum thread panicked")
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let sum = checksum(b"hello, tokio").await;
+    println!("checksum = {sum:#x}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    // 0x7b18_1400 == slow_checksum(&big_buffer())
+    fn big_buffer() -> Vec<u8> {
+        (0..=255u8).cycle().take(256 * 40).collect()
+    }
+
+    #[tokio::test]
+    async fn works_on_current_thread_without_blocking_it() {
+        // The default #[tokio::test] runtime: current_thread, ONE thread. A heartbeat task
+        // ticks every 10 ms on it, about 20 times during the 200 ms checksum, unless the
+        // checksum blocks that thread.
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let counter = ticks.clone();
+        let heartbeat = tokio::spawn(async move {
+            let mut every = tokio::time::interval(Duration::from_millis(10));
+            loop {
+                every.tick().await;
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        tokio::task::yield_now().await; // let the heartbeat start
+        let data = big_buffer();
+        assert_eq!(checksum(&data).await, 0x7b18_1400);
+        let seen = ticks.load(Ordering::SeqCst);
+        heartbeat.abort();
+        assert!(
+            seen >= 5,
+            "only {seen} heartbeat ticks during a 200 ms checksum (expected about 20): the \
+             checksum blocked the runtime's only thread"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn works_on_multi_thread() {
+        assert_eq!(checksum(b"hello, tokio").await, 0xd9a6_b470);
+    }
+}

@@ -1,0 +1,83 @@
+// Solution: build every future first, then `futures::future::join_all` polls them all at once
+// and returns their outputs in the same order as its input.
+
+use futures::future::join_all;
+use tokio::time::{Duration, sleep};
+
+/// One download that takes `secs` seconds and returns a short report.
+async fn download(id: u32, secs: u64) -> String {
+    sleep(Duration::from_secs(secs)).await;
+    format!("file{id}: {secs}s")
+}
+
+/// Downloads every file at the same time and returns the results in the order of `jobs`.
+async fn download_all(jobs: &[(u32, u64)]) -> Vec<String> {
+    join_all(jobs.iter().map(|&(id, secs)| download(id, secs))).await
+}
+
+#[tokio::main]
+async fn main() {
+    let start = tokio::time::Instant::now();
+    let results = download_all(&[(1, 3), (2, 1), (3, 2)]).await;
+    println!("{results:?} after {:?}", start.elapsed());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn takes_as_long_as_the_slowest() {
+        let start = tokio::time::Instant::now();
+
+        download_all(&[(1, 5), (2, 4), (3, 3), (4, 2), (5, 1)]).await;
+
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(5),
+            "all downloads should run at the same time: 5 s (the slowest one), not 5+4+3+2+1 = 15 s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn results_keep_the_input_order() {
+        let results = download_all(&[(1, 5), (2, 4), (3, 3), (4, 2), (5, 1)]).await;
+
+        assert_eq!(
+            results,
+            [
+                "file1: 5s",
+                "file2: 4s",
+                "file3: 3s",
+                "file4: 2s",
+                "file5: 1s"
+            ],
+            "results must be in the order of the input, not the order in which downloads finish"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_thousand_downloads_take_one_second() {
+        let jobs: Vec<(u32, u64)> = (0..1000).map(|id| (id, 1)).collect();
+        let start = tokio::time::Instant::now();
+
+        let results = download_all(&jobs).await;
+
+        assert_eq!(results.len(), 1000, "one result per job");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(1),
+            "1000 downloads of 1 s each, all at the same time, take 1 s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_jobs_no_results() {
+        let start = tokio::time::Instant::now();
+
+        let results = download_all(&[]).await;
+
+        assert!(results.is_empty(), "no jobs should give no results");
+        assert_eq!(start.elapsed(), Duration::ZERO, "nothing to wait for");
+    }
+}

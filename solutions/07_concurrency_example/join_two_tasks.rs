@@ -1,0 +1,76 @@
+// Solution: `tokio::join!` polls both futures on the current task, so both sleeps run at the
+// same time and `run_both` takes as long as the slowest one (2 s), not the sum (3 s).
+
+use std::sync::Mutex;
+
+use tokio::time::{Duration, sleep};
+
+async fn task1(log: &Mutex<Vec<&'static str>>) {
+    println!("Task 1 started");
+    log.lock().unwrap().push("task1 started");
+    sleep(Duration::from_secs(2)).await;
+    println!("Task 1 finished");
+    log.lock().unwrap().push("task1 finished");
+}
+
+async fn task2(log: &Mutex<Vec<&'static str>>) {
+    println!("Task 2 started");
+    log.lock().unwrap().push("task2 started");
+    sleep(Duration::from_secs(1)).await;
+    println!("Task 2 finished");
+    log.lock().unwrap().push("task2 finished");
+}
+
+async fn run_both(log: &Mutex<Vec<&'static str>>) {
+    tokio::join!(task1(log), task2(log));
+}
+
+#[tokio::main]
+async fn main() {
+    let log = Mutex::new(Vec::new());
+    let start = tokio::time::Instant::now();
+    run_both(&log).await;
+    println!("Both tasks done after {:?}", start.elapsed());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn takes_two_seconds_not_three() {
+        let log = Mutex::new(Vec::new());
+        let real_start = std::time::Instant::now();
+        let start = tokio::time::Instant::now();
+
+        run_both(&log).await;
+
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(2),
+            "run_both should take as long as the slower task (2 s); one after the other, the tasks take 2 s + 1 s = 3 s"
+        );
+        assert!(
+            real_start.elapsed() < Duration::from_secs(1),
+            "the test clock is paused, so this should take no real time: sleep with tokio::time::sleep, never std::thread::sleep"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn both_start_before_either_finishes() {
+        let log = Mutex::new(Vec::new());
+
+        run_both(&log).await;
+
+        assert_eq!(
+            *log.lock().unwrap(),
+            [
+                "task1 started",
+                "task2 started",
+                "task2 finished",
+                "task1 finished"
+            ],
+            "both tasks should start right away, and the 1 s task should finish before the 2 s task"
+        );
+    }
+}

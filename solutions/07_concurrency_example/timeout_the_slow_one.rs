@@ -1,0 +1,89 @@
+// Solution: `timeout(limit, future)` takes the future itself, not its output. It polls the
+// future until the deadline; if the deadline comes first it drops the future and returns
+// `Err(Elapsed)`.
+
+use tokio::time::error::Elapsed;
+use tokio::time::{Duration, sleep, timeout};
+
+async fn task1() -> &'static str {
+    sleep(Duration::from_secs(2)).await;
+    "task1 done"
+}
+
+async fn task2() -> &'static str {
+    sleep(Duration::from_secs(1)).await;
+    "task2 done"
+}
+
+type Outcome = Result<&'static str, Elapsed>;
+
+/// Runs both tasks at the same time and gives each of them at most `limit`.
+async fn run_with_limit(limit: Duration) -> (Outcome, Outcome) {
+    tokio::join!(timeout(limit, task1()), timeout(limit, task2()))
+}
+
+#[tokio::main]
+async fn main() {
+    let (first, second) = run_with_limit(Duration::from_millis(1500)).await;
+    match first {
+        Ok(msg) => println!("task1: {msg}"),
+        Err(e) => println!("task1: {e}"),
+    }
+    match second {
+        Ok(msg) => println!("task2: {msg}"),
+        Err(e) => println!("task2: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_task_times_out_fast_task_finishes() {
+        let start = tokio::time::Instant::now();
+
+        let (first, second) = run_with_limit(Duration::from_millis(1500)).await;
+
+        assert!(
+            first.is_err(),
+            "task1 needs 2 s, more than the 1.5 s limit, so it should time out; got {first:?}"
+        );
+        assert_eq!(
+            second,
+            Ok("task2 done"),
+            "task2 needs 1 s, within the limit"
+        );
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(1500),
+            "we should stop waiting for task1 at the 1.5 s deadline"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn generous_limit_lets_both_finish() {
+        let start = tokio::time::Instant::now();
+
+        let (first, second) = run_with_limit(Duration::from_secs(3)).await;
+
+        assert_eq!(first, Ok("task1 done"), "task1 fits in 3 s");
+        assert_eq!(second, Ok("task2 done"), "task2 fits in 3 s");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(2),
+            "when both finish early, nobody waits for the deadline: 2 s"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn tight_limit_stops_both() {
+        let start = tokio::time::Instant::now();
+
+        let (first, second) = run_with_limit(Duration::from_millis(500)).await;
+
+        assert!(first.is_err(), "task1 should time out; got {first:?}");
+        assert!(second.is_err(), "task2 should time out; got {second:?}");
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
+    }
+}
