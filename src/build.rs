@@ -152,7 +152,7 @@ impl BuildOutput {
 }
 
 /// Builds `bins` of the course package, cargo compiling them in parallel. `on_crate` hears each
-/// compiled crate's name.
+/// freshly compiled crate's name.
 ///
 /// `cargo build` and `cargo clippy` keep going past a broken bin; `cargo test --no-run` has no
 /// `--keep-going` and stops at the first broken one, so test builds go again, in rounds, for the
@@ -265,7 +265,9 @@ fn take_message(
     };
     match msg {
         Message::CompilerArtifact(a) => {
-            on_crate(&a.target.name);
+            if !a.fresh {
+                on_crate(&a.target.name);
+            }
             let ours = a.manifest_path.as_std_path() == pkg.manifest && a.target.is_bin();
             let wanted_profile = a.profile.test == (kind == BuildKind::Tests);
             if let (true, true, Some(exe)) = (ours, wanted_profile, a.executable) {
