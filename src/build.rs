@@ -275,21 +275,19 @@ fn take_message(
                     .insert(a.target.name.clone(), exe.into_std_path_buf());
             }
         }
-        Message::CompilerMessage(m) => {
-            if m.target.is_bin() || m.target.is_test() {
-                let level = m.message.level;
-                if matches!(
-                    level,
-                    DiagnosticLevel::Error | DiagnosticLevel::Warning | DiagnosticLevel::Ice
-                ) {
-                    let d = diagnostic(pkg, &m.message);
-                    // rustc repeats a summary line ("aborting due to …"); keep only located ones.
-                    if d.location.is_some() || !d.headline.starts_with("error: aborting") {
-                        out.diagnostics
-                            .entry(m.target.name.clone())
-                            .or_default()
-                            .push(d);
-                    }
+        Message::CompilerMessage(m) if (m.target.is_bin() || m.target.is_test()) => {
+            let level = m.message.level;
+            if matches!(
+                level,
+                DiagnosticLevel::Error | DiagnosticLevel::Warning | DiagnosticLevel::Ice
+            ) {
+                let d = diagnostic(pkg, &m.message);
+                // rustc repeats a summary line ("aborting due to …"); keep only located ones.
+                if d.location.is_some() || !d.headline.starts_with("error: aborting") {
+                    out.diagnostics
+                        .entry(m.target.name.clone())
+                        .or_default()
+                        .push(d);
                 }
             }
         }

@@ -194,7 +194,7 @@ impl Checker {
         let out = build::build(
             &self.pkg,
             BuildKind::StrictClippy,
-            &[target.bin.clone()],
+            std::slice::from_ref(&target.bin),
             &|_| {},
         )
         .await?;
@@ -298,12 +298,12 @@ impl Checker {
         if t.status == TestStatus::Pass && !run.exit.success() {
             t.status = TestStatus::Fail;
         }
-        if let Exit::Code(code) = run.exit {
-            if code != 0 {
-                t.message = format!("`main` exited with code {code}; it must exit with 0");
-                if let Some(p) = verdict::panic_message(&run.output) {
-                    t.message = format!("{}: {p}", t.message);
-                }
+        if let Exit::Code(code) = run.exit
+            && code != 0
+        {
+            t.message = format!("`main` exited with code {code}; it must exit with 0");
+            if let Some(p) = verdict::panic_message(&run.output) {
+                t.message = format!("{}: {p}", t.message);
             }
         }
         Ok(t)

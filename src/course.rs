@@ -209,10 +209,6 @@ impl Course {
                 format!("there is no exercise named `{name}` (`tokiolings list` shows them all)")
             })
     }
-
-    pub fn max_score(&self) -> u32 {
-        self.exercises.iter().map(|e| e.points).sum()
-    }
 }
 
 /// Names become cargo bin names and file stems, so keep them to a portable charset.
@@ -235,10 +231,10 @@ fn check_ident(s: &str) -> Result<()> {
 /// Finds the course to use when `--course` is not given: the nearest ancestor of the
 /// working directory that holds `info.toml`, else the repository this binary was built from.
 pub fn default_root() -> PathBuf {
-    if let Ok(cwd) = std::env::current_dir() {
-        if let Some(dir) = cwd.ancestors().find(|d| d.join(INFO_FILE).is_file()) {
-            return dir.to_path_buf();
-        }
+    if let Ok(cwd) = std::env::current_dir()
+        && let Some(dir) = cwd.ancestors().find(|d| d.join(INFO_FILE).is_file())
+    {
+        return dir.to_path_buf();
     }
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
@@ -281,7 +277,7 @@ points = 2
         assert_eq!(b.path, Path::new("exercises/b.rs"));
         assert!(!b.test);
         assert_eq!(b.timeout, Duration::from_secs(3));
-        assert_eq!(c.max_score(), 3);
+        assert_eq!(c.exercises.iter().map(|e| e.points).sum::<u32>(), 3);
     }
 
     #[test]

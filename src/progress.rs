@@ -95,10 +95,6 @@ impl Progress {
         self.order.iter().position(|n| n == name)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     pub fn current(&self) -> usize {
         self.current
     }

@@ -11,10 +11,10 @@ pub fn test_names(src: &str) -> Result<Vec<String>> {
     let file = syn::parse_file(src).context("failed to parse the Rust source")?;
     let mut names = Vec::new();
     for item in &file.items {
-        if let Item::Mod(m) = item {
-            if is_cfg_test(&m.attrs) {
-                collect(m, &m.ident.to_string(), &mut names);
-            }
+        if let Item::Mod(m) = item
+            && is_cfg_test(&m.attrs)
+        {
+            collect(m, &m.ident.to_string(), &mut names);
         }
     }
     Ok(names)
@@ -48,16 +48,17 @@ fn is_cfg_test(attrs: &[Attribute]) -> bool {
 pub fn test_module_range(src: &str) -> Result<Option<std::ops::Range<usize>>> {
     let file = syn::parse_file(src).context("failed to parse the Rust source")?;
     for item in &file.items {
-        if let Item::Mod(m) = item {
-            if is_cfg_test(&m.attrs) && m.content.is_some() {
-                let start = m
-                    .attrs
-                    .first()
-                    .map_or(m.span(), |a| a.span())
-                    .byte_range()
-                    .start;
-                return Ok(Some(start..m.span().byte_range().end));
-            }
+        if let Item::Mod(m) = item
+            && is_cfg_test(&m.attrs)
+            && m.content.is_some()
+        {
+            let start = m
+                .attrs
+                .first()
+                .map_or(m.span(), |a| a.span())
+                .byte_range()
+                .start;
+            return Ok(Some(start..m.span().byte_range().end));
         }
     }
     Ok(None)

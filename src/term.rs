@@ -186,12 +186,17 @@ pub fn list(course: &Course, progress: &Progress) -> String {
         } else {
             style("· pending").dim()
         };
+        let attempts = match progress.entry(&ex.name).map_or(0, |e| e.attempts) {
+            0 => String::new(),
+            1 => "  (1 attempt)".to_string(),
+            n => format!("  ({n} attempts)"),
+        };
         let name = if current {
             style(format!("{}  ◀ current", ex.name)).cyan().bold()
         } else {
             style(ex.name.clone())
         };
-        out.push_str(&format!("  {mark}  {name}\n"));
+        out.push_str(&format!("  {mark}  {name}{}\n", style(attempts).dim()));
     }
     out
 }

@@ -196,14 +196,12 @@ fn clean_output(test: &str, output: &str, dropped: u64) -> String {
 }
 
 fn strip_thread_id(line: &str) -> String {
-    if let Some(rest) = line.strip_prefix("thread '") {
-        if let Some((name, tail)) = rest.split_once("' (") {
-            if let Some((id, after)) = tail.split_once(") ") {
-                if id.chars().all(|c| c.is_ascii_digit()) {
-                    return format!("thread '{name}' {after}");
-                }
-            }
-        }
+    if let Some(rest) = line.strip_prefix("thread '")
+        && let Some((name, tail)) = rest.split_once("' (")
+        && let Some((id, after)) = tail.split_once(") ")
+        && id.chars().all(|c| c.is_ascii_digit())
+    {
+        return format!("thread '{name}' {after}");
     }
     line.to_string()
 }

@@ -45,10 +45,10 @@ pub async fn watch(app: &mut App, manual_next: bool) -> Result<u8> {
     let screen = Screen {
         tty: term::is_tty(),
     };
-    if app.progress.is_new {
-        if let Some(welcome) = &app.course.welcome_message {
-            println!("{}\n", welcome.trim_end());
-        }
+    if app.progress.is_new
+        && let Some(welcome) = &app.course.welcome_message
+    {
+        println!("{}\n", welcome.trim_end());
     }
     let exercises_dir = app.course.root.join("exercises");
     let (fs_tx, mut fs_rx) = mpsc::unbounded_channel();

@@ -215,10 +215,9 @@ fn static_problems(course: &Course) -> Result<Vec<(String, String)>> {
             if let (Ok(Some(a)), Ok(Some(b))) = (
                 source::test_module_fingerprint(&src),
                 source::test_module_fingerprint(&sol),
-            ) {
-                if a != b {
-                    p("the exercise's test module differs from the solution's".into());
-                }
+            ) && a != b
+            {
+                p("the exercise's test module differs from the solution's".into());
             }
         }
     }

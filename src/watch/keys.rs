@@ -52,10 +52,10 @@ pub fn listen() -> Result<(TerminalGuard, mpsc::UnboundedReceiver<char>)> {
             } else {
                 for line in stdin.lock().lines() {
                     let Ok(line) = line else { break };
-                    if let Some(c) = line.trim().chars().next() {
-                        if tx.send(c).is_err() {
-                            break;
-                        }
+                    if let Some(c) = line.trim().chars().next()
+                        && tx.send(c).is_err()
+                    {
+                        break;
                     }
                 }
             }
