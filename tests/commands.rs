@@ -10,12 +10,29 @@ use common::*;
 fn hint_shows_the_current_or_named_exercise_in_either_language() {
     let course = course_copy("course");
     let out = tokiolings(course.path()).arg("hint").output().unwrap();
-    assert!(stdout_of(&out).contains("It already passes."), "{}", stdout_of(&out));
-    let out = tokiolings(course.path()).args(["hint", "passes", "--lang", "hinglish"]).output().unwrap();
+    assert!(
+        stdout_of(&out).contains("It already passes."),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = tokiolings(course.path())
+        .args(["hint", "passes", "--lang", "hinglish"])
+        .output()
+        .unwrap();
     assert!(stdout_of(&out).contains("Yeh pehle se pass hai."));
-    let out = tokiolings(course.path()).args(["hint", "fails", "--lang", "hinglish"]).output().unwrap();
-    assert!(stdout_of(&out).contains("no Hinglish hint"), "{}", stdout_of(&out));
-    let out = tokiolings(course.path()).args(["hint", "nope"]).output().unwrap();
+    let out = tokiolings(course.path())
+        .args(["hint", "fails", "--lang", "hinglish"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&out).contains("no Hinglish hint"),
+        "{}",
+        stdout_of(&out)
+    );
+    let out = tokiolings(course.path())
+        .args(["hint", "nope"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr_of(&out).contains("no exercise named `nope`"));
 }
@@ -23,7 +40,10 @@ fn hint_shows_the_current_or_named_exercise_in_either_language() {
 #[test]
 fn list_groups_by_section_and_shows_progress() {
     let course = course_copy("course");
-    tokiolings(course.path()).args(["run", "passes"]).assert().code(0);
+    tokiolings(course.path())
+        .args(["run", "passes"])
+        .assert()
+        .code(0);
     let out = tokiolings(course.path()).arg("list").output().unwrap();
     let text = stdout_of(&out);
     assert!(text.contains("basics 1/11"), "{text}");
@@ -35,21 +55,49 @@ fn list_groups_by_section_and_shows_progress() {
 #[test]
 fn broken_info_toml_names_file_line_and_key_and_writes_nothing() {
     for (from, to, want) in [
-        ("name = \"fails\"", "name = \"passes\"", "duplicate exercise name `passes`"),
-        ("hint = \"Return the sum.\"", "hint = \"Return the sum.\"\npointz = 3", "unknown field `pointz`"),
-        ("name = \"fails\"", "name = \"missing_file\"", "names a file that doesn't exist"),
-        ("format_version = 1", "format_version = [", "TOML parse error"),
+        (
+            "name = \"fails\"",
+            "name = \"passes\"",
+            "duplicate exercise name `passes`",
+        ),
+        (
+            "hint = \"Return the sum.\"",
+            "hint = \"Return the sum.\"\npointz = 3",
+            "unknown field `pointz`",
+        ),
+        (
+            "name = \"fails\"",
+            "name = \"missing_file\"",
+            "names a file that doesn't exist",
+        ),
+        (
+            "format_version = 1",
+            "format_version = [",
+            "TOML parse error",
+        ),
     ] {
         let course = course_copy("course");
         let info = course.path().join("info.toml");
-        let text = std::fs::read_to_string(&info).unwrap().replacen(from, to, 1);
+        let text = std::fs::read_to_string(&info)
+            .unwrap()
+            .replacen(from, to, 1);
         std::fs::write(&info, &text).unwrap();
         let out = tokiolings(course.path()).arg("run").output().unwrap();
         let err = stderr_of(&out);
         assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(err.contains(want) && err.contains("info.toml"), "{want}: {err}");
-        assert!(err.contains(":1") || err.contains("line "), "no line in: {err}");
-        assert_eq!(std::fs::read_to_string(&info).unwrap(), text, "info.toml was changed");
+        assert!(
+            err.contains(want) && err.contains("info.toml"),
+            "{want}: {err}"
+        );
+        assert!(
+            err.contains(":1") || err.contains("line "),
+            "no line in: {err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&info).unwrap(),
+            text,
+            "info.toml was changed"
+        );
         assert!(!course.path().join(".tokiolings-progress.json").exists());
     }
 }
@@ -59,9 +107,16 @@ fn corrupt_progress_is_moved_aside_and_the_run_goes_on() {
     let course = course_copy("course");
     let progress = course.path().join(".tokiolings-progress.json");
     std::fs::write(&progress, "garbage{").unwrap();
-    let out = tokiolings(course.path()).args(["run", "passes"]).output().unwrap();
+    let out = tokiolings(course.path())
+        .args(["run", "passes"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
-    assert!(stderr_of(&out).contains("could not be read"), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains("could not be read"),
+        "{}",
+        stderr_of(&out)
+    );
     let aside: Vec<_> = std::fs::read_dir(course.path())
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -69,7 +124,11 @@ fn corrupt_progress_is_moved_aside_and_the_run_goes_on() {
         .collect();
     assert_eq!(aside.len(), 1);
     assert_eq!(std::fs::read_to_string(&aside[0]).unwrap(), "garbage{");
-    assert!(std::fs::read_to_string(&progress).unwrap().contains("\"passes\""));
+    assert!(
+        std::fs::read_to_string(&progress)
+            .unwrap()
+            .contains("\"passes\"")
+    );
 }
 
 #[test]
@@ -77,12 +136,29 @@ fn reset_backs_up_the_learners_work_then_restores_the_shipped_file() {
     let course = course_copy("course");
     let dir = course.path();
     let git = |args: &[&str]| {
-        let ok = Std::new("git").arg("-C").arg(dir).args(args).output().unwrap();
-        assert!(ok.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&ok.stderr));
+        let ok = Std::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            ok.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
     };
     git(&["init", "-q"]);
     git(&["add", "-A"]);
-    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "course"]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@t",
+        "commit",
+        "-qm",
+        "course",
+    ]);
     let file = dir.join("exercises/basics/fails.rs");
     let shipped = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, "// my work in progress\n").unwrap();
@@ -91,40 +167,79 @@ fn reset_backs_up_the_learners_work_then_restores_the_shipped_file() {
     let text = stdout_of(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr_of(&out));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), shipped);
-    let backup = text.lines().find_map(|l| l.strip_prefix("Your version was saved to ")).unwrap();
-    assert_eq!(std::fs::read_to_string(dir.join(backup)).unwrap(), "// my work in progress\n");
+    let backup = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Your version was saved to "))
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.join(backup)).unwrap(),
+        "// my work in progress\n"
+    );
 }
 
 #[test]
 fn solution_is_shown_once_done_or_forced() {
     let course = course_copy("course");
-    let out = tokiolings(course.path()).args(["solution", "passes"]).output().unwrap();
+    let out = tokiolings(course.path())
+        .args(["solution", "passes"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout_of(&out).contains("isn't done yet"));
-    tokiolings(course.path()).args(["solution", "passes", "--force"]).assert().code(0);
-    tokiolings(course.path()).args(["run", "passes"]).assert().code(0);
-    let out = tokiolings(course.path()).args(["solution", "passes"]).output().unwrap();
+    tokiolings(course.path())
+        .args(["solution", "passes", "--force"])
+        .assert()
+        .code(0);
+    tokiolings(course.path())
+        .args(["run", "passes"])
+        .assert()
+        .code(0);
+    let out = tokiolings(course.path())
+        .args(["solution", "passes"])
+        .output()
+        .unwrap();
     assert_eq!(stdout_of(&out).trim(), "solutions/basics/passes.rs");
 }
 
 #[test]
 fn dev_check_reports_each_problem_of_a_bad_course() {
     let course = course_copy("course");
-    let out = tokiolings(course.path()).args(["dev", "check", "--repeat", "2"]).output().unwrap();
+    let out = tokiolings(course.path())
+        .args(["dev", "check", "--repeat", "2"])
+        .output()
+        .unwrap();
     let text = stdout_of(&out);
     assert_eq!(out.status.code(), Some(1), "{text}");
-    let row = |name: &str| text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap().to_string();
+    let row = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap()
+            .to_string()
+    };
     assert!(row("passes").contains("passes as shipped"), "{text}");
     assert!(row("hangs").contains("times out as shipped"), "{text}");
-    assert!(row("deleted_test").contains("test module differs"), "{text}");
+    assert!(
+        row("deleted_test").contains("test module differs"),
+        "{text}"
+    );
     assert!(row("fails").contains("2/2 pass"), "{text}");
     assert!(row("fails").contains("no `hint_hinglish`"), "{text}");
-    assert!(text.contains("course: exercises/basics/README.md is missing"), "{text}");
+    assert!(
+        text.contains("course: exercises/basics/README.md is missing"),
+        "{text}"
+    );
 }
 
 #[test]
 fn dev_update_is_idempotent() {
     let course = course_copy("course");
-    let out = tokiolings(course.path()).args(["dev", "update"]).output().unwrap();
-    assert!(stdout_of(&out).contains("is up to date"), "{}", stdout_of(&out));
+    let out = tokiolings(course.path())
+        .args(["dev", "update"])
+        .output()
+        .unwrap();
+    assert!(
+        stdout_of(&out).contains("is up to date"),
+        "{}",
+        stdout_of(&out)
+    );
 }
