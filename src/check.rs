@@ -178,6 +178,9 @@ impl Checker {
                 };
                 result.status = verdict::exercise_status(&result.tests);
                 result.message = verdict::exercise_message(&result);
+                if result.status == Status::Pass && ex.test {
+                    self.program_builds(target, &mut result).await?;
+                }
                 if result.status == Status::Pass && ex.strict_clippy {
                     self.strict_clippy(target, &mut result).await?;
                 }
@@ -188,6 +191,23 @@ impl Checker {
         }
         result.duration_ms = build_ms + start.elapsed().as_millis() as u64;
         Ok(result)
+    }
+
+    /// Tests compile the file as a test harness, where some mistakes go unseen (an
+    /// `async fn main` without `#[tokio::main]`): a pass also needs the program to build, as
+    /// rustlings requires. Only passing runs pay for this second build.
+    async fn program_builds(&self, target: &Target, result: &mut ExerciseResult) -> Result<()> {
+        let out = build::build(&self.pkg, BuildKind::Bin, std::slice::from_ref(&target.bin), &|_| {})
+            .await?;
+        if let Built::Failed { diagnostics } = out.outcome(BuildKind::Bin, &target.bin)? {
+            result.status = Status::Error;
+            result.message = format!(
+                "the tests pass, but the program itself doesn't compile: {}",
+                first_error(&diagnostics)
+            );
+            result.compiler_output = render(&diagnostics);
+        }
+        Ok(())
     }
 
     async fn strict_clippy(&self, target: &Target, result: &mut ExerciseResult) -> Result<()> {

@@ -26,6 +26,7 @@ const CASES: &[(&str, &str, &str)] = &[
     ("floods", "fail", "line 29 of a flood of output"),
     ("overflows", "fail", "overflowed its stack"),
     ("main_only", "fail", "`main` exited with code 3"),
+    ("async_main", "error", "the program itself doesn't compile"),
 ];
 
 #[test]
@@ -81,11 +82,11 @@ fn check_all_writes_the_report_schema() {
     let s = &json["summary"];
     assert_eq!(
         (s["total"].as_u64(), s["passed"].as_u64()),
-        (Some(11), Some(1))
+        (Some(12), Some(1))
     );
     assert_eq!(
         (s["errors"].as_u64(), s["timeouts"].as_u64()),
-        (Some(1), Some(1))
+        (Some(2), Some(1))
     );
     assert_eq!(s["score"], 1);
     let hangs = exercises.iter().find(|e| e["name"] == "hangs").unwrap();
@@ -124,7 +125,7 @@ fn check_all_text_summary_and_all_pass_exit_code() {
     let text = stdout_of(&out);
     assert_eq!(out.status.code(), Some(0), "{text}{}", stderr_of(&out));
     assert!(
-        text.contains("11 passed, 0 failed, 0 errors, 0 timeouts of 11 exercises; score 11/11"),
+        text.contains("12 passed, 0 failed, 0 errors, 0 timeouts of 12 exercises; score 12/12"),
         "{text}"
     );
 }
