@@ -44,6 +44,10 @@ pub enum Command {
         /// Stay on a passed exercise until you press `n`.
         #[arg(long)]
         manual_next: bool,
+        /// Poll for changes instead of using file-system events (for WSL drives, NFS, Docker
+        /// mounts and other places where saves go unnoticed).
+        #[arg(long)]
+        poll: bool,
     },
     /// Check an exercise once and print the verdict
     Run {

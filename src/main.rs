@@ -52,14 +52,17 @@ fn main() -> ExitCode {
 async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let root = cli.course.clone().unwrap_or_else(course::default_root);
     let timeout = cli.timeout.map(Duration::from_secs);
-    let command = cli.command.unwrap_or(Command::Watch { manual_next: false });
+    let command = cli.command.unwrap_or(Command::Watch {
+        manual_next: false,
+        poll: false,
+    });
     if let Command::Dev(DevCommand::Update) = command {
         // Must work while the [[bin]] list is missing or stale, so no App (no cargo) here.
         return dev::update(&root);
     }
     let mut app = App::load(&root, timeout)?;
     match command {
-        Command::Watch { manual_next } => watch::watch(&mut app, manual_next).await,
+        Command::Watch { manual_next, poll } => watch::watch(&mut app, manual_next, poll).await,
         Command::Run { name } => run::run(&mut app, name.as_deref()).await,
         Command::Hint { name, lang } => {
             let (_, ex) = app.exercise(name.as_deref())?;

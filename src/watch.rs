@@ -25,6 +25,8 @@ use crate::term;
 
 /// Quiet time after the last file event before a check starts: editors write in bursts.
 const DEBOUNCE: Duration = Duration::from_millis(100);
+/// How often `--poll` looks at the files.
+const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 struct Screen {
     tty: bool,
@@ -41,7 +43,7 @@ impl Screen {
     }
 }
 
-pub async fn watch(app: &mut App, manual_next: bool) -> Result<u8> {
+pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
     let screen = Screen {
         tty: term::is_tty(),
     };
@@ -52,10 +54,17 @@ pub async fn watch(app: &mut App, manual_next: bool) -> Result<u8> {
     }
     let exercises_dir = app.course.root.join("exercises");
     let (fs_tx, mut fs_rx) = mpsc::unbounded_channel();
-    let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+    let handler = move |ev: notify::Result<notify::Event>| {
         let _ = fs_tx.send(ev);
-    })
-    .context("failed to start the file watcher")?;
+    };
+    let mut watcher: Box<dyn Watcher + Send> = if poll {
+        let config = notify::Config::default().with_poll_interval(POLL_INTERVAL);
+        Box::new(notify::PollWatcher::new(handler, config).context("failed to start polling")?)
+    } else {
+        Box::new(notify::recommended_watcher(handler).context(
+            "failed to start the file watcher\n(hint: `cargo run -- watch --poll` polls for changes instead)",
+        )?)
+    };
     watcher
         .watch(&exercises_dir, RecursiveMode::Recursive)
         .with_context(|| format!("failed to watch {}", exercises_dir.display()))?;
@@ -79,7 +88,7 @@ pub async fn watch(app: &mut App, manual_next: bool) -> Result<u8> {
                 let Some(ev) = ev else { break };
                 match ev {
                     Ok(ev) => state.file_event(app, &ev, &current),
-                    Err(e) => println!("File watcher error: {e}. Press `r` to re-run by hand."),
+                    Err(e) => println!("File watcher error: {e}. Press `r` to re-run by hand, or restart with `--poll`."),
                 }
             }
             _ = sleep_until(state.debounce), if state.debounce.is_some() => {

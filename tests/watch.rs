@@ -159,3 +159,28 @@ fn manual_next_waits_for_n() {
     press(&mut p, "q");
     p.exp_eof().unwrap();
 }
+
+#[test]
+fn poll_mode_sees_plain_writes() {
+    let course = course_copy("course");
+    let dir = course.path();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokiolings"));
+    cmd.arg("--course")
+        .arg(dir)
+        .args(["watch", "--poll"])
+        .env("NO_COLOR", "1");
+    let mut p = spawn_with_options(
+        cmd,
+        Options::new()
+            .timeout_ms(Some(WAIT_MS))
+            .strip_ansi_escape_codes(true),
+    )
+    .unwrap();
+    p.exp_string("`fails` is not done yet").unwrap();
+    // Let the poller take its first snapshot, then change the file in place.
+    std::thread::sleep(Duration::from_millis(700));
+    std::fs::write(exercise(dir, "fails"), solution(dir, "fails")).unwrap();
+    p.exp_string("`fails` passes").unwrap();
+    press(&mut p, "q");
+    p.exp_eof().unwrap();
+}
