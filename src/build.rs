@@ -71,8 +71,21 @@ pub enum BuildKind {
     Tests,
     /// The plain binary, to run `main` (`test = false` exercises).
     Bin,
+    /// `cargo check` of the program (not the test harness): type errors only `main` shows.
+    Check,
     /// `cargo clippy --profile test -- -D warnings`.
     StrictClippy,
+    /// Every test target of the package, keeping going past broken ones
+    /// (`cargo build --tests --keep-going`): for generated packages (grade mode's scratch
+    /// package) whose test targets are exactly the ones wanted.
+    AllTests,
+}
+
+impl BuildKind {
+    /// Kinds that produce no executable.
+    fn checks_only(self) -> bool {
+        matches!(self, BuildKind::Check | BuildKind::StrictClippy)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,7 +123,7 @@ pub struct BuildOutput {
 /// The verdict of the build stage for one bin.
 #[derive(Debug)]
 pub enum Built {
-    /// Built; the executable is `None` for clippy, which produces none.
+    /// Built; the executable is `None` for check and clippy, which produce none.
     Ok {
         executable: Option<PathBuf>,
         warnings: Vec<Diagnostic>,
@@ -132,7 +145,7 @@ impl BuildOutput {
             return Ok(Built::Failed { diagnostics: diags });
         }
         let executable = self.executables.get(bin).cloned();
-        if kind != BuildKind::StrictClippy && executable.is_none() {
+        if !kind.checks_only() && executable.is_none() {
             bail!(
                 "cargo built no executable for `{bin}`:\n{}",
                 self.stderr.trim_end()
@@ -205,7 +218,9 @@ async fn build_once(
     match kind {
         BuildKind::Tests => cmd.args(["test", "--no-run"]),
         BuildKind::Bin => cmd.args(["build", "--keep-going"]),
+        BuildKind::Check => cmd.args(["check", "--keep-going"]),
         BuildKind::StrictClippy => cmd.args(["clippy", "--keep-going", "--profile", "test"]),
+        BuildKind::AllTests => cmd.args(["build", "--tests", "--keep-going"]),
     };
     cmd.arg("--manifest-path")
         .arg(&pkg.manifest)
@@ -213,8 +228,10 @@ async fn build_once(
         .arg("--message-format=json-diagnostic-rendered-ansi")
         .env("CARGO_TERM_COLOR", "never")
         .current_dir(&pkg.workspace_root);
-    for bin in bins {
-        cmd.args(["--bin", bin]);
+    if kind != BuildKind::AllTests {
+        for bin in bins {
+            cmd.args(["--bin", bin]);
+        }
     }
     if kind == BuildKind::StrictClippy {
         cmd.args(["--", "-D", "warnings"]);
@@ -269,7 +286,8 @@ fn take_message(
                 on_crate(&a.target.name);
             }
             let ours = a.manifest_path.as_std_path() == pkg.manifest && a.target.is_bin();
-            let wanted_profile = a.profile.test == (kind == BuildKind::Tests);
+            let wanted_profile =
+                a.profile.test == matches!(kind, BuildKind::Tests | BuildKind::AllTests);
             if let (true, true, Some(exe)) = (ours, wanted_profile, a.executable) {
                 out.executables
                     .insert(a.target.name.clone(), exe.into_std_path_buf());

@@ -57,7 +57,15 @@ pub struct Checker {
     pub timeout_override: Option<Duration>,
     /// Where the canonical tests come from (the course's solutions by default).
     pub canonical_root: PathBuf,
+    /// How test harnesses are built: `Tests`, or `AllTests` for a generated package.
+    pub tests_build: BuildKind,
+    /// Makes the command a test (or `main`) runs as; grade mode wraps the executable in its
+    /// sandbox. `None`: the executable itself.
+    pub wrap: Option<CommandWrapper>,
 }
+
+/// See [`Checker::wrap`].
+pub type CommandWrapper = Arc<dyn Fn(&Path) -> Command + Send + Sync>;
 
 impl Checker {
     pub fn new(course: Arc<Course>, pkg: CoursePackage) -> Self {
@@ -69,6 +77,8 @@ impl Checker {
             slots: Arc::new(Semaphore::new(cores)),
             output_cap: supervise::DEFAULT_OUTPUT_CAP,
             timeout_override: None,
+            tests_build: BuildKind::Tests,
+            wrap: None,
         }
     }
 
@@ -86,11 +96,11 @@ impl Checker {
     ) -> Result<Vec<ExerciseResult>> {
         let start = Instant::now();
         let mut results: Vec<Option<ExerciseResult>> = vec![None; targets.len()];
-        for kind in [BuildKind::Tests, BuildKind::Bin] {
+        for kind in [self.tests_build, BuildKind::Bin] {
             let (idx, bins): (Vec<usize>, Vec<String>) = targets
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.exercise.test == (kind == BuildKind::Tests))
+                .filter(|(_, t)| t.exercise.test == (kind != BuildKind::Bin))
                 .map(|(i, t)| (i, t.bin.clone()))
                 .unzip();
             if bins.is_empty() {
@@ -119,9 +129,29 @@ impl Checker {
                     (i, r)
                 });
             }
-            while let Some(joined) = set.join_next().await {
-                let (i, r) = joined.context("a check task panicked")?;
-                let r = r?;
+            let judged = async {
+                let mut judged = Vec::new();
+                while let Some(joined) = set.join_next().await {
+                    let (i, r) = joined.context("a check task panicked")?;
+                    judged.push((i, r?));
+                }
+                anyhow::Ok(judged)
+            };
+            // The program check runs beside the tests, so a pass costs no extra wait.
+            let program = async {
+                if kind == BuildKind::Bin {
+                    return Ok(None);
+                }
+                build::build(&self.pkg, BuildKind::Check, &bins, &|_| {})
+                    .await
+                    .map(Some)
+            };
+            let (judged, program) = tokio::join!(judged, program);
+            let program = program?;
+            for (i, mut r) in judged? {
+                if let Some(program) = &program {
+                    program_must_compile(&mut r, program, &targets[i].bin);
+                }
                 on_done(&r);
                 results[i] = Some(r);
             }
@@ -178,9 +208,6 @@ impl Checker {
                 };
                 result.status = verdict::exercise_status(&result.tests);
                 result.message = verdict::exercise_message(&result);
-                if result.status == Status::Pass && ex.test {
-                    self.program_builds(target, &mut result).await?;
-                }
                 if result.status == Status::Pass && ex.strict_clippy {
                     self.strict_clippy(target, &mut result).await?;
                 }
@@ -191,23 +218,6 @@ impl Checker {
         }
         result.duration_ms = build_ms + start.elapsed().as_millis() as u64;
         Ok(result)
-    }
-
-    /// Tests compile the file as a test harness, where some mistakes go unseen (an
-    /// `async fn main` without `#[tokio::main]`): a pass also needs the program to build, as
-    /// rustlings requires. Only passing runs pay for this second build.
-    async fn program_builds(&self, target: &Target, result: &mut ExerciseResult) -> Result<()> {
-        let out = build::build(&self.pkg, BuildKind::Bin, std::slice::from_ref(&target.bin), &|_| {})
-            .await?;
-        if let Built::Failed { diagnostics } = out.outcome(BuildKind::Bin, &target.bin)? {
-            result.status = Status::Error;
-            result.message = format!(
-                "the tests pass, but the program itself doesn't compile: {}",
-                first_error(&diagnostics)
-            );
-            result.compiler_output = render(&diagnostics);
-        }
-        Ok(())
     }
 
     async fn strict_clippy(&self, target: &Target, result: &mut ExerciseResult) -> Result<()> {
@@ -242,8 +252,9 @@ impl Checker {
 
     async fn run_tests(&self, target: &Target, exe: &Path) -> Result<Vec<TestResult>> {
         let expected = self.expected_tests(target)?;
-        let listed = self.list(exe, false).await?;
-        let ignored: HashSet<String> = self.list(exe, true).await?.into_iter().collect();
+        let (listed, ignored) = tokio::join!(self.list(exe, false), self.list(exe, true));
+        let listed = listed?;
+        let ignored: HashSet<String> = ignored?.into_iter().collect();
         let listed_set: HashSet<&String> = listed.iter().collect();
 
         let mut names: Vec<String> = expected.clone();
@@ -330,7 +341,10 @@ impl Checker {
     }
 
     fn command(&self, exe: &Path) -> Command {
-        let mut cmd = Command::new(exe);
+        let mut cmd = match &self.wrap {
+            Some(wrap) => wrap(exe),
+            None => Command::new(exe),
+        };
         let dir = self
             .pkg
             .manifest
@@ -370,6 +384,24 @@ fn ignored_test(name: &str) -> TestResult {
         duration_ms: 0,
         message: "this test is marked `#[ignore]`, so it did not run: remove the attribute".into(),
         output: String::new(),
+    }
+}
+
+/// Tests compile the file as a test harness, where some mistakes go unseen (an `async fn main`
+/// without `#[tokio::main]`): a pass also needs the program to compile, as rustlings requires.
+fn program_must_compile(result: &mut ExerciseResult, program: &build::BuildOutput, bin: &str) {
+    if result.status != Status::Pass {
+        return;
+    }
+    // A check that could not run at all (not a compile error) judges nothing.
+    if let Ok(Built::Failed { diagnostics }) = program.outcome(BuildKind::Check, bin) {
+        result.status = Status::Error;
+        result.points = 0;
+        result.message = format!(
+            "the tests pass, but the program itself doesn't compile: {}",
+            first_error(&diagnostics)
+        );
+        result.compiler_output = render(&diagnostics);
     }
 }
 

@@ -24,7 +24,7 @@ use crate::report::ExerciseResult;
 use crate::term;
 
 /// Quiet time after the last file event before a check starts: editors write in bursts.
-const DEBOUNCE: Duration = Duration::from_millis(100);
+const DEBOUNCE: Duration = Duration::from_millis(50);
 /// How often `--poll` looks at the files.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
