@@ -258,6 +258,12 @@ mod tests {
         }
     }
 
+    /// The pid a script wrote, once the kill has had time to land.
+    fn pid_in(file: &std::path::Path) -> i32 {
+        std::thread::sleep(Duration::from_millis(100));
+        std::fs::read_to_string(file).unwrap().trim().parse().unwrap()
+    }
+
     fn alive(pid: i32) -> bool {
         rustix::process::test_kill_process(Pid::from_raw(pid).unwrap()).is_ok()
             && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -295,12 +301,7 @@ mod tests {
         );
         let f = run(sh(&script), limits(300)).await.unwrap();
         assert_eq!(f.exit, Exit::TimedOut);
-        let pid: i32 = std::fs::read_to_string(&pidfile)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(100));
+        let pid = pid_in(&pidfile);
         assert!(!alive(pid), "grandchild {pid} survived the deadline");
     }
 
@@ -315,12 +316,7 @@ mod tests {
         let f = run(sh(&script), limits(5000)).await.unwrap();
         assert_eq!(f.exit, Exit::Code(0));
         assert!(f.leaked);
-        let pid: i32 = std::fs::read_to_string(&pidfile)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(100));
+        let pid = pid_in(&pidfile);
         assert!(!alive(pid), "leaked child {pid} still running");
     }
 
@@ -337,12 +333,7 @@ mod tests {
         let script = format!("echo $$ > {}; sleep 30", pidfile.display());
         let fut = run(sh(&script), limits(60_000));
         let _ = tokio::time::timeout(Duration::from_millis(500), fut).await;
-        let pid: i32 = std::fs::read_to_string(&pidfile)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        std::thread::sleep(Duration::from_millis(100));
+        let pid = pid_in(&pidfile);
         assert!(!alive(pid), "cancelled run {pid} still running");
     }
 }
