@@ -47,11 +47,6 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
     let screen = Screen {
         tty: term::is_tty(),
     };
-    if app.progress.is_new
-        && let Some(welcome) = &app.course.welcome_message
-    {
-        println!("{}\n", welcome.trim_end());
-    }
     let exercises_dir = app.course.root.join("exercises");
     let (fs_tx, mut fs_rx) = mpsc::unbounded_channel();
     let handler = move |ev: notify::Result<notify::Event>| {
@@ -75,6 +70,12 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
         debounce: None,
         show_hint: false,
         last_passed: false,
+        // Shown under the first "Checking…", which clears the screen on a terminal.
+        welcome: app
+            .progress
+            .is_new
+            .then(|| app.course.welcome_message.clone())
+            .flatten(),
     };
     state.start(app, &screen)?;
 
@@ -126,6 +127,7 @@ struct State {
     debounce: Option<Instant>,
     show_hint: bool,
     last_passed: bool,
+    welcome: Option<String>,
 }
 
 impl State {
@@ -135,6 +137,9 @@ impl State {
         self.stop();
         let ex = app.course.exercises[app.progress.current()].clone();
         screen.page();
+        if let Some(welcome) = self.welcome.take() {
+            println!("{}\n", welcome.trim_end());
+        }
         println!("Checking {}…", ex.name);
         let target = Target::exercise(&app.course, &ex);
         let checker = app.checker()?.clone();
