@@ -40,7 +40,7 @@ impl App {
     pub fn checker(&mut self) -> Result<&Checker> {
         if self.checker.is_none() {
             let pkg = CoursePackage::locate(&self.course)?;
-            let mut c = Checker::new(self.course.clone(), pkg);
+            let mut c = Checker::new(&self.course, pkg);
             c.timeout_override = self.timeout;
             self.checker = Some(c);
         }

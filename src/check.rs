@@ -48,7 +48,6 @@ impl Target {
 /// Knobs shared by every check of a run.
 #[derive(Clone)]
 pub struct Checker {
-    pub course: Arc<Course>,
     pub pkg: Arc<CoursePackage>,
     /// Bounds how many test processes run at once (across exercises too).
     pub slots: Arc<Semaphore>,
@@ -68,11 +67,10 @@ pub struct Checker {
 pub type CommandWrapper = Arc<dyn Fn(&Path) -> Command + Send + Sync>;
 
 impl Checker {
-    pub fn new(course: Arc<Course>, pkg: CoursePackage) -> Self {
+    pub fn new(course: &Course, pkg: CoursePackage) -> Self {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             canonical_root: course.root.clone(),
-            course,
             pkg: Arc::new(pkg),
             slots: Arc::new(Semaphore::new(cores)),
             output_cap: supervise::DEFAULT_OUTPUT_CAP,

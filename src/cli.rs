@@ -80,6 +80,8 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Grade the course (or learners' copies of it) against the course's own tests, in a sandbox
+    Grade(crate::grade::GradeArgs),
     /// Commands for course authors
     #[command(subcommand)]
     Dev(DevCommand),

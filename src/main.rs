@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod course;
 mod dev;
+mod grade;
 mod progress;
 mod report;
 mod reset;
@@ -29,6 +30,11 @@ use crate::app::App;
 use crate::cli::{Cli, Command, DevCommand, Lang, exit};
 
 fn main() -> ExitCode {
+    // Grade mode's sandbox helper: a process of its own, before any runtime or argument parsing.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|a| a == grade::sandbox::ARG) {
+        return grade::sandbox::main(args);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -60,6 +66,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         // Must work while the [[bin]] list is missing or stale, so no App (no cargo) here.
         return dev::update(&root);
     }
+    if let Command::Grade(args) = command {
+        // Grading never reads or writes the learner's progress.
+        return grade::grade(&root, timeout, args).await;
+    }
     let mut app = App::load(&root, timeout)?;
     match command {
         Command::Watch { manual_next, poll } => watch::watch(&mut app, manual_next, poll).await,
@@ -81,6 +91,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Reset { name } => reset::reset(&mut app, &name),
         Command::Solution { name, force } => reset::solution(&app, &name, force),
+        Command::Grade(_) => unreachable!("handled above"),
         Command::Dev(DevCommand::Check { repeat }) => dev::check(&mut app, repeat).await,
         Command::Dev(DevCommand::Update) => unreachable!("handled above"),
     }

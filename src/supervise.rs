@@ -261,7 +261,11 @@ mod tests {
     /// The pid a script wrote, once the kill has had time to land.
     fn pid_in(file: &std::path::Path) -> i32 {
         std::thread::sleep(Duration::from_millis(100));
-        std::fs::read_to_string(file).unwrap().trim().parse().unwrap()
+        std::fs::read_to_string(file)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap()
     }
 
     fn alive(pid: i32) -> bool {

@@ -1,0 +1,289 @@
+//! What grade mode enforces on each test process, and the report of it: the limit flags, the
+//! probe that finds out which parts of the sandbox work on this machine (degrading one step at
+//! a time), and the command wrapper the checker runs tests through.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+use tokio::process::Command;
+
+use super::sandbox::{self, Spec};
+use crate::check::CommandWrapper;
+use crate::supervise;
+
+const MIB: u64 = 1024 * 1024;
+const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// Top-level directories tests may write to (and the kernel's own).
+const WRITABLE_TOP: &[&str] = &["tmp", "dev", "proc", "sys"];
+
+/// Resource limits of each test process.
+#[derive(clap::Args, Clone, Debug)]
+pub struct LimitArgs {
+    /// Address space of each test process, in MiB (0: no limit).
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub memory_mib: u64,
+    /// CPU time of each test process, in seconds (0: no limit).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub cpu_secs: u64,
+    /// Processes and threads each test may start (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_procs: u64,
+    /// Largest file a test may write, in MiB (0: no limit).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub file_size_mib: u64,
+    /// Let tests reach the network beyond loopback.
+    #[arg(long)]
+    pub allow_network: bool,
+    /// Run tests without the sandbox: only the deadline, output cap and closed stdin.
+    #[arg(long)]
+    pub no_sandbox: bool,
+}
+
+/// What was enforced on every test process: the report's top-level `enforced` field.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Enforced {
+    pub deadline: String,
+    pub output_cap_bytes: usize,
+    pub stdin: String,
+    pub environment: String,
+    pub memory_bytes: Option<u64>,
+    pub cpu_secs: Option<u64>,
+    pub file_size_bytes: Option<u64>,
+    /// Processes and threads a test may start (RLIMIT_NPROC above the user's count).
+    pub processes: Option<u64>,
+    pub network: String,
+    pub filesystem: String,
+    pub leftover_processes: String,
+    pub capabilities: String,
+    /// Why something asked for is not enforced on this machine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// The sandbox of a run: how to start a test, and what that enforces.
+pub struct Sandbox {
+    pub wrap: CommandWrapper,
+    pub enforced: Enforced,
+    /// Tests' `HOME`, writable.
+    _home: tempfile::TempDir,
+    /// Holds the sandbox leaders' status dirs.
+    _status: tempfile::TempDir,
+}
+
+/// Finds out what works here and builds the wrapper. `protect` (the course, submissions,
+/// scratch copies, canonical tests, report dir) is made read-only along with the system.
+pub async fn prepare(
+    args: &LimitArgs,
+    protect: &[PathBuf],
+    deadline: String,
+    output_cap: usize,
+) -> Result<Sandbox> {
+    let home = tempfile::Builder::new()
+        .prefix("tokiolings-home-")
+        .tempdir()
+        .context("failed to create a home dir for the tests")?;
+    let mut enforced = Enforced {
+        deadline,
+        output_cap_bytes: output_cap,
+        stdin: "closed".into(),
+        environment: "cleared: only PATH, HOME (a temp dir), LANG and NO_PROXY".into(),
+        memory_bytes: None,
+        cpu_secs: None,
+        file_size_bytes: None,
+        processes: None,
+        network: "not restricted".into(),
+        filesystem: "not restricted (tests run in a scratch copy)".into(),
+        leftover_processes: "killed with the test's process group; the test fails".into(),
+        capabilities: "unchanged".into(),
+        notes: Vec::new(),
+    };
+    let status = tempfile::Builder::new()
+        .prefix("tokiolings-status-")
+        .tempdir()
+        .context("failed to create a dir for the sandbox's status files")?;
+    let exe = std::env::current_exe().context("failed to find the tokiolings executable")?;
+    let spec = if args.no_sandbox {
+        enforced.notes.push("--no-sandbox: no limits".into());
+        None
+    } else {
+        probe_best(args, protect, status.path(), &exe, &mut enforced).await?
+    };
+    let home_path = home.path().to_path_buf();
+    let wrap: CommandWrapper = match spec {
+        Some(spec) => {
+            let spec = serde_json::to_string(&spec)?;
+            Arc::new(move |test: &Path| {
+                let mut cmd = Command::new(&exe);
+                cmd.args([sandbox::ARG, "run", &spec]).arg(test);
+                clean_env(&mut cmd, &home_path);
+                cmd
+            })
+        }
+        None => Arc::new(move |test: &Path| {
+            let mut cmd = Command::new(test);
+            clean_env(&mut cmd, &home_path);
+            cmd
+        }),
+    };
+    Ok(Sandbox {
+        wrap,
+        enforced,
+        _home: home,
+        _status: status,
+    })
+}
+
+fn clean_env(cmd: &mut Command, home: &Path) {
+    cmd.env_clear()
+        .env("PATH", PATH)
+        .env("HOME", home)
+        .env("LANG", "C.UTF-8");
+}
+
+/// Tries the full sandbox, then without network isolation, then without namespaces; keeps the
+/// first that passes its probe and records what it enforces.
+async fn probe_best(
+    args: &LimitArgs,
+    protect: &[PathBuf],
+    status_root: &Path,
+    exe: &Path,
+    enforced: &mut Enforced,
+) -> Result<Option<Spec>> {
+    let some = |v: u64, unit: u64| (v > 0).then_some(v * unit);
+    let limits = Spec {
+        memory_bytes: some(args.memory_mib, MIB),
+        cpu_secs: some(args.cpu_secs, 1),
+        file_size_bytes: some(args.file_size_mib, MIB),
+        extra_tasks: some(args.max_procs, 1),
+        status_root: Some(status_root.to_path_buf()),
+        ..Spec::default()
+    };
+    let probe_dir = tempfile::Builder::new()
+        .prefix("tokiolings-probe-")
+        .tempdir()?;
+    let mut read_only = system_dirs();
+    read_only.extend(protect.iter().filter(|p| p.is_dir()).cloned());
+    let full = Spec {
+        namespaces: true,
+        isolate_network: !args.allow_network,
+        read_only,
+        ..limits.clone()
+    };
+    let mut candidates = vec![full.clone()];
+    if full.isolate_network {
+        candidates.push(Spec {
+            isolate_network: false,
+            ..full.clone()
+        });
+    }
+    candidates.push(limits);
+    let mut failures = Vec::new();
+    for spec in candidates {
+        match probe(&spec, exe, probe_dir.path()).await {
+            Ok(()) => {
+                describe(&spec, args, enforced);
+                enforced.notes.extend(failures);
+                return Ok(Some(spec));
+            }
+            Err(e) => failures.push(format!("{}: {e:#}", level_name(&spec))),
+        }
+    }
+    enforced.notes.extend(failures);
+    enforced
+        .notes
+        .push("no sandbox could start here: no resource limits".into());
+    Ok(None)
+}
+
+fn level_name(spec: &Spec) -> &'static str {
+    match (spec.namespaces, spec.isolate_network) {
+        (true, true) => "namespaces with network isolation",
+        (true, false) => "namespaces without network isolation",
+        _ => "resource limits only",
+    }
+}
+
+/// Runs a probe test through `spec`: it must start, see its limits, find the protected dirs
+/// read-only and (when isolated) reach loopback only.
+async fn probe(spec: &Spec, exe: &Path, dir: &Path) -> Result<()> {
+    let mut spec = spec.clone();
+    if spec.namespaces {
+        spec.read_only.push(dir.to_path_buf());
+    }
+    let mut cmd = Command::new(exe);
+    cmd.args([sandbox::ARG, "run", &serde_json::to_string(&spec)?])
+        .arg(exe)
+        .args([sandbox::ARG, "probe"])
+        .arg(dir)
+        .arg(if spec.namespaces { "1" } else { "0" })
+        .arg(if spec.isolate_network { "1" } else { "0" });
+    let run = supervise::run(
+        cmd,
+        supervise::Limits {
+            deadline: Some(Duration::from_secs(20)),
+            output_cap: 4096,
+        },
+    )
+    .await?;
+    if run.exit.success() && !run.leaked {
+        Ok(())
+    } else {
+        let how = match run.exit {
+            supervise::Exit::Code(c) => format!("exited with {c}"),
+            supervise::Exit::Signal(s) => format!("killed by {}", supervise::signal_name(s)),
+            supervise::Exit::TimedOut => "timed out".into(),
+        };
+        anyhow::bail!("the probe {how}: {}", run.output.trim())
+    }
+}
+
+/// The system's top-level directories, made read-only for tests (all but /tmp and the kernel's).
+fn system_dirs() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir("/") else {
+        return Vec::new();
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter(|e| !WRITABLE_TOP.contains(&e.file_name().to_string_lossy().as_ref()))
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn describe(spec: &Spec, args: &LimitArgs, e: &mut Enforced) {
+    e.memory_bytes = spec.memory_bytes;
+    e.cpu_secs = spec.cpu_secs;
+    e.file_size_bytes = spec.file_size_bytes;
+    e.processes = spec.extra_tasks;
+    let root = rustix::process::geteuid().is_root();
+    e.capabilities = if root {
+        "all dropped (bounding set emptied, no_new_privs)".into()
+    } else {
+        "none to drop (not root); no_new_privs".into()
+    };
+    if spec.namespaces {
+        e.filesystem =
+            "read-only except /tmp and /dev: the course, submissions, scratch copies and canonical tests included"
+                .into();
+        e.leftover_processes =
+            "killed with the test's PID namespace (also those that left its process group); the test fails"
+                .into();
+        e.network = if spec.isolate_network {
+            "loopback only (own network namespace)".into()
+        } else if args.allow_network {
+            "not restricted (--allow-network)".into()
+        } else {
+            "not restricted (no network namespace here)".into()
+        };
+    } else {
+        e.notes.push(
+            "no namespaces here (they need root and `unshare`): the filesystem and network are not restricted"
+                .into(),
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! Putting the course's tests into a learner's file: the canonical `#[cfg(test)] mod tests` (from
+//! the solution) replaces the learner's copy, so tests that were edited, deleted or `#[ignore]`d
+//! count for nothing, and a difference is reported as `tests_modified`.
+
+use std::str::FromStr;
+
+use anyhow::{Context, Result};
+use proc_macro2::{TokenStream, TokenTree};
+
+use crate::source;
+
+/// A learner's file with the canonical test module in it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Spliced {
+    pub text: String,
+    /// The learner's test module differs from the course's (edited, deleted or ignored tests).
+    pub tests_modified: bool,
+}
+
+/// Std macros the canonical tests call by their bare name. A learner's file could shadow them
+/// with `macro_rules! assert_eq { … }` above the test module (textual scope wins over the
+/// prelude), so the spliced copy calls them by absolute path instead.
+const GUARDED_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "panic",
+    "unreachable",
+    "unimplemented",
+    "todo",
+    "matches",
+    "vec",
+    "format",
+    "print",
+    "println",
+    "eprint",
+    "eprintln",
+    "write",
+    "writeln",
+    "dbg",
+];
+
+/// Replaces the learner's test module with the course's (`canonical` is the solution file).
+/// `None` when the solution has no test module (a `test = false` exercise): nothing to splice.
+pub fn splice(student: &str, canonical: &str) -> Result<Option<Spliced>> {
+    let Some(range) = source::test_module_range(canonical)? else {
+        return Ok(None);
+    };
+    let module = guard_macros(&canonical[range.clone()])?;
+    let spliced = match source::test_module_range(student) {
+        Ok(Some(theirs)) => Spliced {
+            text: format!(
+                "{}{module}{}",
+                &student[..theirs.start],
+                &student[theirs.end..]
+            ),
+            tests_modified: source::test_module_fingerprint(student)?
+                != source::test_module_fingerprint(canonical)?,
+        },
+        // The test module was deleted.
+        Ok(None) => Spliced {
+            text: format!("{}\n\n{module}\n", student.trim_end()),
+            tests_modified: true,
+        },
+        // It doesn't parse, so it won't compile either: a best effort that keeps the learner's
+        // code (and its line numbers) up to the test module, which is usually last.
+        Err(_) => match last_cfg_test_line(student) {
+            Some(start) => Spliced {
+                text: format!("{}{module}\n", &student[..start]),
+                tests_modified: lexed(&student[start..]) != lexed(&canonical[range]),
+            },
+            None => Spliced {
+                text: format!("{}\n\n{module}\n", student.trim_end()),
+                tests_modified: true,
+            },
+        },
+    };
+    Ok(Some(spliced))
+}
+
+/// Offset of the last line that starts with `#[cfg(test)]`.
+fn last_cfg_test_line(src: &str) -> Option<usize> {
+    let mut found = None;
+    let mut offset = 0;
+    for line in src.split_inclusive('\n') {
+        if line.trim_start().starts_with("#[cfg(test)]") {
+            found = Some(offset);
+        }
+        offset += line.len();
+    }
+    found
+}
+
+/// Tokens without whitespace and comments, for comparing text that may not parse as a file.
+fn lexed(text: &str) -> Option<String> {
+    TokenStream::from_str(text).ok().map(|t| t.to_string())
+}
+
+/// Rewrites bare calls of [`GUARDED_MACROS`] (`assert_eq!(…)`) to `::std::assert_eq!(…)`, at the
+/// token positions, so the module's formatting and line numbers stay as they were.
+fn guard_macros(module: &str) -> Result<String> {
+    let tokens = TokenStream::from_str(module)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("failed to read the canonical test module")?;
+    let mut at = Vec::new();
+    bare_macro_calls(tokens, &mut at);
+    // Spans are byte offsets into the text that was lexed.
+    let mut out = module.to_string();
+    at.sort_unstable();
+    for pos in at.into_iter().rev() {
+        out.insert_str(pos, "::std::");
+    }
+    Ok(out)
+}
+
+fn bare_macro_calls(tokens: TokenStream, out: &mut Vec<usize>) {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(g) => bare_macro_calls(g.stream(), out),
+            TokenTree::Ident(id) if GUARDED_MACROS.contains(&id.to_string().as_str()) => {
+                let punct = |j: Option<usize>, c: char| {
+                    j.and_then(|j| tokens.get(j))
+                        .is_some_and(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == c))
+                };
+                let is_call = punct(Some(i + 1), '!')
+                    && matches!(tokens.get(i + 2), Some(TokenTree::Group(_)));
+                let has_path = punct(i.checked_sub(1), ':');
+                if is_call && !has_path {
+                    out.push(id.span().byte_range().start);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SOLUTION: &str = "fn sum(v: &[u32]) -> u32 {\n    v.iter().sum()\n}\n\n#[cfg(test)]\nmod tests {\n    use super::*;\n    // café: offsets are bytes, not chars\n\n    #[test]\n    fn sums() {\n        assert_eq!(sum(&[1, 2]), 3, \"{}\", format!(\"é\"));\n        ::std::assert!(true);\n    }\n}\n";
+
+    fn student(body: &str, tests: &str) -> String {
+        format!("fn sum(v: &[u32]) -> u32 {{\n    {body}\n}}\n\n{tests}")
+    }
+
+    fn canonical_tests() -> &'static str {
+        &SOLUTION[SOLUTION.find("#[cfg(test)]").unwrap()..]
+    }
+
+    #[test]
+    fn replaces_the_learners_module_and_guards_std_macros() {
+        let theirs = student(
+            "0",
+            "#[cfg(test)]\nmod tests {\n    #[test]\n    fn sums() { assert!(true); }\n}\n// after\n",
+        );
+        let s = splice(&theirs, SOLUTION).unwrap().unwrap();
+        assert!(s.tests_modified);
+        assert!(
+            s.text
+                .starts_with("fn sum(v: &[u32]) -> u32 {\n    0\n}\n\n#[cfg(test)]\nmod tests {")
+        );
+        assert!(
+            s.text
+                .contains("        ::std::assert_eq!(sum(&[1, 2]), 3, \"{}\", ::std::format!(\"é\"));\n        ::std::assert!(true);"),
+            "{}",
+            s.text
+        );
+        assert!(s.text.ends_with("}\n// after\n"), "{}", s.text);
+        syn::parse_file(&s.text).unwrap();
+    }
+
+    #[test]
+    fn unchanged_tests_are_not_modified_even_when_reformatted() {
+        let theirs = student(
+            "todo!()",
+            &canonical_tests().replace("fn sums() {", "fn sums()   {  // mine"),
+        );
+        let s = splice(&theirs, SOLUTION).unwrap().unwrap();
+        assert!(!s.tests_modified);
+    }
+
+    #[test]
+    fn deleted_module_is_appended_and_modified() {
+        let s = splice(&student("0", ""), SOLUTION).unwrap().unwrap();
+        assert!(s.tests_modified);
+        assert!(s.text.contains("fn sums()"));
+        syn::parse_file(&s.text).unwrap();
+    }
+
+    #[test]
+    fn unparsable_file_keeps_its_code_and_gets_the_tests() {
+        let theirs = student("let x = ;", canonical_tests());
+        let s = splice(&theirs, SOLUTION).unwrap().unwrap();
+        assert!(!s.tests_modified);
+        assert!(s.text.contains("let x = ;"));
+        assert!(s.text.contains("::std::assert_eq!(sum"));
+    }
+
+    #[test]
+    fn no_canonical_module_means_nothing_to_splice() {
+        assert_eq!(splice("fn main() {}", "fn main() {}").unwrap(), None);
+    }
+
+    #[test]
+    fn macro_definitions_and_paths_are_left_alone() {
+        let m = "#[cfg(test)]\nmod tests {\n    macro_rules! assert_eq { () => {} }\n    fn f() { std::assert!(true); core::panic!(\"x\"); }\n}";
+        assert_eq!(guard_macros(m).unwrap(), m);
+    }
+}

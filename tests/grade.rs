@@ -1,0 +1,277 @@
+//! `grade` on one course or one learner's copy (the real binary on the gradable fixture course):
+//! the report in each format, the course's tests winning over the learner's, limits, exit codes.
+
+mod common;
+mod grade_common;
+
+use common::{stderr_of, stdout_of, tokiolings};
+use grade_common::*;
+use serde_json::Value;
+
+fn json_of(out: &std::process::Output) -> Value {
+    serde_json::from_str(&stdout_of(out))
+        .unwrap_or_else(|e| panic!("{e}: {}\n{}", stdout_of(out), stderr_of(out)))
+}
+
+#[test]
+fn grades_the_course_itself_in_every_format() {
+    let dir = workdir();
+    let course = course_in(dir.path());
+    let before = snapshot(&course);
+
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .arg("grade")
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr_of(&out));
+    for line in [
+        "fail     sum                              0/1  tests::sums_a_few failed",
+        "fail     greet                            0/1  tests::greets_by_name failed: not yet implemented: greet Asha (at exercises/basics/greet.rs:",
+        "error    quadruple                        0/2  exercises/more/quadruple.rs:2:",
+        "fail     hello                            0/1  main failed: `main` exited with code 1",
+        "Score: 0/5 (0 passed, 3 failed, 1 errors, 0 timeouts of 4 exercises; tests modified in 0)",
+        "Enforced on each test: deadline 3s per test",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in:\n{text}");
+    }
+
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .args(["grade", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let report = json_of(&out);
+    assert_eq!(report["schema"], "tokiolings-report/1");
+    for (name, status) in [
+        ("sum", "fail"),
+        ("greet", "fail"),
+        ("quadruple", "error"),
+        ("hello", "fail"),
+    ] {
+        let e = exercise(&report, name);
+        assert_eq!(e["status"], status, "{e:#}");
+        assert_eq!(e["tests_modified"], false, "{e:#}");
+    }
+    assert_eq!(exercise(&report, "quadruple")["max_points"], 2);
+    assert_eq!(report["summary"]["max_score"], 5);
+    let enforced = &report["enforced"];
+    assert_eq!(enforced["output_cap_bytes"], 64 * 1024);
+    assert_eq!(enforced["stdin"], "closed");
+    assert_eq!(enforced["memory_bytes"], 2u64 << 30);
+    assert_eq!(enforced["cpu_secs"], 30);
+    assert_eq!(enforced["processes"], 256);
+    assert!(
+        enforced["deadline"]
+            .as_str()
+            .unwrap()
+            .starts_with("3s per test")
+    );
+
+    let junit = dir.path().join("junit.xml");
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .args(["grade", "--format", "junit", "--output"])
+        .arg(&junit)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).starts_with("Score: 0/5 ("),
+        "{}",
+        stdout_of(&out)
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    for piece in [
+        // sums_nothing passes even as shipped (0 is the sum of nothing).
+        "<testsuites name=\"tokiolings grade: course\" tests=\"6\" skipped=\"0\" failures=\"4\" errors=\"1\">",
+        "<testsuite name=\"sum\" tests=\"2\"",
+        "<testcase name=\"tests::sums_a_few\" classname=\"sum\"",
+        "<testsuite name=\"quadruple\" tests=\"1\" skipped=\"0\" errors=\"1\" failures=\"0\">",
+        "<testcase name=\"build\" classname=\"quadruple\">",
+        "type=\"build error\"",
+        "<property name=\"points\" value=\"0\"/>",
+    ] {
+        assert!(xml.contains(piece), "missing {piece:?} in:\n{xml}");
+    }
+
+    assert!(
+        changed(&before, &snapshot(&course)).is_empty(),
+        "grading changed the course: {:?}",
+        changed(&before, &snapshot(&course))
+    );
+    assert!(!course.join(".tokiolings-progress.json").exists());
+}
+
+#[test]
+fn a_learners_copy_is_judged_by_the_course_tests() {
+    let dir = workdir();
+    let course = course_in(dir.path());
+    let honest = dir.path().join("honest");
+    learner(&honest, "honest");
+    let cheat = dir.path().join("cheat");
+    learner(&cheat, "assert_true");
+
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .args([
+            "grade",
+            "--format",
+            "json",
+            "--require-pass",
+            "--submission",
+        ])
+        .arg(&honest)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    let report = json_of(&out);
+    assert_eq!(report["student"], "honest");
+    assert_eq!(report["summary"]["score"], 5, "{report:#}");
+
+    // Tests edited to `assert!(true)`: modified, and failed by the course's tests.
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .args([
+            "grade",
+            "--format",
+            "json",
+            "--require-pass",
+            "--section",
+            "basics",
+            "--submission",
+        ])
+        .arg(&cheat)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "--require-pass: {}",
+        stderr_of(&out)
+    );
+    let report = json_of(&out);
+    let names: Vec<&str> = report["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["sum", "greet"], "--section basics");
+    let sum = exercise(&report, "sum");
+    assert_eq!(sum["status"], "fail");
+    assert_eq!(sum["tests_modified"], true);
+    assert!(
+        sum["message"].as_str().unwrap().starts_with(
+            "the tests were modified; judged by the course's tests: tests::sums_a_few failed"
+        ),
+        "{sum:#}"
+    );
+    assert_eq!(report["summary"]["tests_modified"], 1);
+
+    // Without --require-pass a graded run exits 0 whatever the score.
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .args(["grade", "--exercise", "sum", "--submission"])
+        .arg(&cheat)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+    assert!(
+        stdout_of(&out).contains("Score: 0/1"),
+        "{}",
+        stdout_of(&out)
+    );
+}
+
+#[test]
+fn limit_flags_change_what_is_enforced() {
+    let dir = workdir();
+    let course = course_in(dir.path());
+    let hog = dir.path().join("hog");
+    learner(&hog, "hog");
+    let grade = |extra: &[&str]| {
+        let out = tokiolings(&course)
+            .current_dir(dir.path())
+            .args(["grade", "--format", "json", "--exercise", "quadruple"])
+            .args(extra)
+            .arg("--submission")
+            .arg(&hog)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        json_of(&out)
+    };
+    // 3 GiB of untouched zeroes: over the default 2 GiB address space…
+    let limited = grade(&[]);
+    let q = exercise(&limited, "quadruple");
+    assert_eq!(q["status"], "fail", "{q:#}");
+    assert!(
+        q["tests"][0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("memory allocation of 3221225472 bytes failed"),
+        "{q:#}"
+    );
+    // …and fine without the limit.
+    let free = grade(&[
+        "--memory-mib",
+        "0",
+        "--cpu-secs",
+        "5",
+        "--max-procs",
+        "64",
+        "--allow-network",
+    ]);
+    assert_eq!(exercise(&free, "quadruple")["status"], "pass", "{free:#}");
+    let e = &free["enforced"];
+    assert_eq!(e["memory_bytes"], Value::Null);
+    assert_eq!(e["cpu_secs"], 5);
+    assert_eq!(e["processes"], 64);
+    assert!(
+        e["network"].as_str().unwrap().starts_with("not restricted"),
+        "{e:#}"
+    );
+}
+
+#[test]
+fn grading_that_cannot_run_exits_2() {
+    let dir = workdir();
+    let course = course_in(dir.path());
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .args(["grade", "--section", "nope"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("there is no section `nope`"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .args(["grade", "--submission", "/no/such/dir"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("submission directory /no/such/dir not found"),
+        "{}",
+        stderr_of(&out)
+    );
+    let out = tokiolings(&course)
+        .current_dir(dir.path())
+        .args(["grade", "--class"])
+        .arg(dir.path().join("course/exercises/basics"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr_of(&out).contains("has no submissions"),
+        "{}",
+        stderr_of(&out)
+    );
+}

@@ -1,0 +1,100 @@
+//! Helpers for the grade tests: temp dirs named so the tamper fixture may touch them, learners'
+//! copies of the gradable course built from templates, and byte-for-byte snapshots.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::common::{copy_dir, fixture};
+
+/// A temp dir whose name marks it as the grade tests' (the tamper fixture only writes in such).
+pub fn workdir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("tokiolings-fixture-")
+        .tempdir()
+        .expect("temp dir")
+}
+
+/// A copy of the gradable course at `dir/course`.
+pub fn course_in(dir: &Path) -> PathBuf {
+    let course = dir.join("course");
+    copy_dir(&fixture("gradable"), &course);
+    course
+}
+
+/// A learner's copy of the course at `dir`: the solutions with `template`'s files on top
+/// (`tests/fixtures/submissions/TEMPLATE`), or `shipped` (the exercises as shipped), `missing`
+/// (greet.rs deleted) or `symlink` (sum.rs a link to the course's solution).
+pub fn learner(dir: &Path, template: &str) {
+    let course = fixture("gradable");
+    let exercises = dir.join("exercises");
+    match template {
+        "shipped" => copy_dir(&course.join("exercises"), &exercises),
+        _ => copy_dir(&course.join("solutions"), &exercises),
+    }
+    // A learner's clone has the rest of the course too; the grader must ignore it.
+    std::fs::write(dir.join("info.toml"), "not toml at all [").unwrap();
+    if template == "missing" {
+        std::fs::remove_file(exercises.join("basics/greet.rs")).unwrap();
+    }
+    if template == "symlink" {
+        // "Solved" by linking to the course's solution.
+        let sum = exercises.join("basics/sum.rs");
+        std::fs::remove_file(&sum).unwrap();
+        std::os::unix::fs::symlink(course.join("solutions/basics/sum.rs"), &sum).unwrap();
+    }
+    let overlay = fixture("submissions").join(template);
+    if overlay.is_dir() {
+        copy_dir(&overlay, dir);
+    }
+}
+
+/// Every file under `dir` (but build output) with its bytes.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, Vec<u8>>) {
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "target" {
+                walk(root, &path, out);
+            }
+        } else {
+            let rel = path.strip_prefix(root).unwrap().to_path_buf();
+            out.insert(rel, std::fs::read(&path).unwrap());
+        }
+    }
+}
+
+/// The names of files that differ between two snapshots.
+pub fn changed(
+    before: &BTreeMap<PathBuf, Vec<u8>>,
+    after: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Vec<String> {
+    let mut names: Vec<String> = before
+        .iter()
+        .filter(|(p, b)| after.get(*p) != Some(*b))
+        .map(|(p, _)| p.display().to_string())
+        .collect();
+    names.extend(
+        after
+            .keys()
+            .filter(|p| !before.contains_key(*p))
+            .map(|p| format!("{} (new)", p.display())),
+    );
+    names
+}
+
+/// The exercise `name` of a report.
+pub fn exercise<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == name)
+        .unwrap_or_else(|| panic!("no exercise {name} in {report:#}"))
+}
