@@ -54,6 +54,9 @@ pub struct Checker {
     pub output_cap: usize,
     /// Replaces every exercise's `timeout_secs` (tests of the grader, impatient authors).
     pub timeout_override: Option<Duration>,
+    /// Where the test harnesses' log files go (a temp dir by default): grade mode's sandbox
+    /// leaves only this one writable.
+    pub log_root: Option<PathBuf>,
     /// Where the canonical tests come from (the course's solutions by default).
     pub canonical_root: PathBuf,
     /// How test harnesses are built: `Tests`, or `AllTests` for a generated package.
@@ -71,6 +74,7 @@ impl Checker {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Self {
             canonical_root: course.root.clone(),
+            log_root: None,
             pkg: Arc::new(pkg),
             slots: Arc::new(Semaphore::new(cores)),
             output_cap: supervise::DEFAULT_OUTPUT_CAP,
@@ -258,7 +262,11 @@ impl Checker {
         let mut names: Vec<String> = expected.clone();
         names.extend(listed.iter().filter(|n| !expected.contains(n)).cloned());
 
-        let logdir = Arc::new(tempfile::tempdir().context("failed to create a temp dir")?);
+        let logdir = match &self.log_root {
+            Some(root) => tempfile::tempdir_in(root),
+            None => tempfile::tempdir(),
+        };
+        let logdir = Arc::new(logdir.context("failed to create a dir for the test logs")?);
         let deadline = self.deadline(&target.exercise);
         let mut set = tokio::task::JoinSet::new();
         for (i, name) in names.into_iter().enumerate() {

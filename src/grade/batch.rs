@@ -140,6 +140,7 @@ async fn grade_in(
     checker.canonical_root = scratch.root.join("canonical");
     checker.timeout_override = ctx.timeout;
     checker.tests_build = BuildKind::AllTests;
+    checker.log_root = Some(sandbox.log_root.path().to_path_buf());
     checker.wrap = Some(sandbox.wrap.clone());
     let tag = scratch.tag.clone();
     let on_build = |krate: &str| {

@@ -17,7 +17,7 @@ use crate::supervise;
 const MIB: u64 = 1024 * 1024;
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Top-level directories tests may write to (and the kernel's own).
-const WRITABLE_TOP: &[&str] = &["tmp", "dev", "proc", "sys"];
+const WRITABLE_TOP: &[&str] = &["dev", "proc", "sys"];
 
 /// Resource limits of each test process.
 #[derive(clap::Args, Clone, Debug)]
@@ -67,8 +67,11 @@ pub struct Enforced {
 pub struct Sandbox {
     pub wrap: CommandWrapper,
     pub enforced: Enforced,
-    /// Tests' `HOME`, writable.
+    /// Tests' `HOME` and `TMPDIR` (a private tmpfs per test in the sandbox).
     _home: tempfile::TempDir,
+    /// Where the checker puts the test harnesses' log files: the one place tests may write
+    /// that the grader reads.
+    pub log_root: tempfile::TempDir,
     /// Holds the sandbox leaders' status dirs.
     _status: tempfile::TempDir,
 }
@@ -85,11 +88,15 @@ pub async fn prepare(
         .prefix("tokiolings-home-")
         .tempdir()
         .context("failed to create a home dir for the tests")?;
+    let log_root = tempfile::Builder::new()
+        .prefix("tokiolings-logs-")
+        .tempdir()
+        .context("failed to create a dir for the tests' log files")?;
     let mut enforced = Enforced {
         deadline,
         output_cap_bytes: output_cap,
         stdin: "closed".into(),
-        environment: "cleared: only PATH, HOME (a temp dir), LANG and NO_PROXY".into(),
+        environment: "cleared: only PATH, HOME and TMPDIR (a temp dir), LANG and NO_PROXY".into(),
         memory_bytes: None,
         cpu_secs: None,
         file_size_bytes: None,
@@ -109,7 +116,11 @@ pub async fn prepare(
         enforced.notes.push("--no-sandbox: no limits".into());
         None
     } else {
-        probe_best(args, protect, status.path(), &exe, &mut enforced).await?
+        let private = Private {
+            home: home.path(),
+            logs: log_root.path(),
+        };
+        probe_best(args, protect, status.path(), private, &exe, &mut enforced).await?
     };
     let home_path = home.path().to_path_buf();
     let wrap: CommandWrapper = match spec {
@@ -132,6 +143,7 @@ pub async fn prepare(
         wrap,
         enforced,
         _home: home,
+        log_root,
         _status: status,
     })
 }
@@ -140,15 +152,26 @@ fn clean_env(cmd: &mut Command, home: &Path) {
     cmd.env_clear()
         .env("PATH", PATH)
         .env("HOME", home)
+        .env("TMPDIR", home)
         .env("LANG", "C.UTF-8");
 }
 
 /// Tries the full sandbox, then without network isolation, then without namespaces; keeps the
 /// first that passes its probe and records what it enforces.
+/// The only places a sandboxed test can write.
+#[derive(Clone, Copy)]
+struct Private<'a> {
+    /// A fresh tmpfs per test, as `HOME` and `TMPDIR`.
+    home: &'a Path,
+    /// The harnesses' log files, shared with the grader.
+    logs: &'a Path,
+}
+
 async fn probe_best(
     args: &LimitArgs,
     protect: &[PathBuf],
     status_root: &Path,
+    private: Private<'_>,
     exe: &Path,
     enforced: &mut Enforced,
 ) -> Result<Option<Spec>> {
@@ -170,6 +193,8 @@ async fn probe_best(
         namespaces: true,
         isolate_network: !args.allow_network,
         read_only,
+        writable: vec![private.logs.to_path_buf()],
+        private_home: Some(private.home.to_path_buf()),
         ..limits.clone()
     };
     let mut candidates = vec![full.clone()];
@@ -240,7 +265,8 @@ async fn probe(spec: &Spec, exe: &Path, dir: &Path) -> Result<()> {
     }
 }
 
-/// The system's top-level directories, made read-only for tests (all but /tmp and the kernel's).
+/// The system's top-level directories, /tmp included, made read-only for tests (all but the
+/// kernel's).
 fn system_dirs() -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir("/") else {
         return Vec::new();
@@ -268,7 +294,7 @@ fn describe(spec: &Spec, args: &LimitArgs, e: &mut Enforced) {
     };
     if spec.namespaces {
         e.filesystem =
-            "read-only except /tmp and /dev: the course, submissions, scratch copies and canonical tests included"
+            "read-only (the course, submissions, scratch copies, canonical tests and /tmp included) except /dev, the test harness's log dir and a private tmpfs per test as HOME and TMPDIR"
                 .into();
         e.leftover_processes =
             "killed with the test's PID namespace (also those that left its process group); the test fails"

@@ -36,6 +36,14 @@ pub struct Spec {
     pub isolate_network: bool,
     /// Bind-mounted read-only in the mount namespace.
     pub read_only: Vec<PathBuf>,
+    /// Bound writable again after the read-only ones (they may sit inside them): where the
+    /// test harness writes its log file.
+    #[serde(default)]
+    pub writable: Vec<PathBuf>,
+    /// A fresh, private tmpfs mounted here for each test (its `HOME` and `TMPDIR`), so tests
+    /// never see each other's files.
+    #[serde(default)]
+    pub private_home: Option<PathBuf>,
     pub memory_bytes: Option<u64>,
     pub cpu_secs: Option<u64>,
     pub file_size_bytes: Option<u64>,
@@ -225,6 +233,23 @@ fn set_up(spec: &Spec) -> Result<()> {
             .with_context(|| format!("failed to bind {}", dir.display()))?;
         mount_remount(dir, MountFlags::BIND | MountFlags::RDONLY, "")
             .with_context(|| format!("failed to make {} read-only", dir.display()))?;
+    }
+    // A bind mount inherits the read-only flag of the mount it comes from: clear it.
+    for dir in &spec.writable {
+        rustix::mount::mount_bind(dir, dir)
+            .with_context(|| format!("failed to bind {}", dir.display()))?;
+        mount_remount(dir, MountFlags::BIND, "")
+            .with_context(|| format!("failed to make {} writable", dir.display()))?;
+    }
+    if let Some(home) = &spec.private_home {
+        rustix::mount::mount(
+            "tmpfs",
+            home,
+            "tmpfs",
+            MountFlags::NOSUID | MountFlags::NODEV,
+            c"size=256m,mode=0700",
+        )
+        .with_context(|| format!("failed to mount a private tmpfs at {}", home.display()))?;
     }
     apply_limits(spec)?;
     drop_capabilities();

@@ -41,7 +41,12 @@ pub fn learner(dir: &Path, template: &str) {
         // "Solved" by linking to the course's solution.
         let sum = exercises.join("basics/sum.rs");
         std::fs::remove_file(&sum).unwrap();
-        std::os::unix::fs::symlink(course.join("solutions/basics/sum.rs"), &sum).unwrap();
+        // To the graded course's copy beside the class (`course_in`) when there is one: never
+        // to the repository's fixture, which a tamper test could reach through the link when
+        // the checkout is somewhere tests may write (a CI clone under /tmp).
+        let beside = dir.ancestors().nth(2).map(|d| d.join("course"));
+        let target = beside.filter(|c| c.is_dir()).unwrap_or(course);
+        std::os::unix::fs::symlink(target.join("solutions/basics/sum.rs"), &sum).unwrap();
     }
     let overlay = fixture("submissions").join(template);
     if overlay.is_dir() {
