@@ -19,6 +19,8 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 10;
 #[serde(deny_unknown_fields)]
 struct InfoFile {
     format_version: Spanned<u8>,
+    /// The course's name in reports (an addition to rustlings' format); default: the directory's.
+    course_name: Option<String>,
     welcome_message: Option<String>,
     final_message: Option<String>,
     exercises: Vec<ExerciseInfo>,
@@ -188,10 +190,11 @@ impl Course {
             });
         }
 
-        let name = root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "course".into());
+        let name = info.course_name.unwrap_or_else(|| {
+            root.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "course".into())
+        });
         Ok(Self {
             root: root.to_path_buf(),
             name,
