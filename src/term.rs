@@ -70,7 +70,8 @@ pub fn verdict(ex: &Exercise, r: &ExerciseResult) -> String {
                             t.name
                         ));
                         out.push_str(&indent(&t.message, "      "));
-                        out.push_str(&test_output(&t.output));
+                        // The panic is the message already: show only what else was printed.
+                        out.push_str(&test_output(&without_panic(&t.output)));
                     }
                     TestStatus::Timeout => {
                         timed_out = true;
@@ -133,6 +134,24 @@ fn test_output(output: &str) -> String {
         style("output:").dim(),
         indent(&shown, "      │ ")
     )
+}
+
+/// The output minus the panic report (`thread '…' panicked at …` and its message lines).
+fn without_panic(output: &str) -> String {
+    let mut kept = Vec::new();
+    let mut in_panic = false;
+    for line in output.lines() {
+        if line.starts_with("thread '") && line.contains("' panicked at ") {
+            in_panic = true;
+            continue;
+        }
+        if in_panic && !line.trim().is_empty() {
+            continue;
+        }
+        in_panic = false;
+        kept.push(line);
+    }
+    kept.join("\n")
 }
 
 fn indent(text: &str, prefix: &str) -> String {
@@ -231,4 +250,16 @@ pub fn build_spinner(what: &str) -> ProgressBar {
     bar.set_message(what.to_string());
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     bar
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_loses_the_panic_but_keeps_the_prints() {
+        let out = "before\nthread 'tests::a' panicked at src/x.rs:1:1:\nassertion failed\n  left: 1\n\nafter";
+        assert_eq!(without_panic(out), "before\n\nafter");
+        assert_eq!(without_panic("thread 'x' panicked at a.rs:1:1:\nboom"), "");
+    }
 }
