@@ -9,7 +9,7 @@ use crate::app::App;
 use crate::check::Target;
 use crate::cli::{Format, exit};
 use crate::progress::write_atomically;
-use crate::report::{Report, Status};
+use crate::report::Report;
 use crate::term;
 
 pub async fn run(app: &mut App, name: Option<&str>) -> Result<u8> {
@@ -104,24 +104,16 @@ pub async fn check_all(
 }
 
 fn summary_text(report: &Report) -> String {
-    let mut out = String::new();
-    for e in &report.exercises {
-        let mark = match e.status {
-            Status::Pass => console::style("pass   ").green(),
-            Status::Fail => console::style("fail   ").red(),
-            Status::Error => console::style("error  ").red(),
-            Status::Timeout => console::style("timeout").yellow(),
-        };
-        out.push_str(&format!(
-            "{mark}  {:<32} {}\n",
-            e.name,
-            e.message.lines().next().unwrap_or("")
-        ));
-    }
     let s = &report.summary;
-    out.push_str(&format!(
-        "\n{} passed, {} failed, {} errors, {} timeouts of {} exercises; score {}/{}\n",
-        s.passed, s.failed, s.errors, s.timeouts, s.total, s.score, s.max_score
-    ));
-    out
+    format!(
+        "{}\n{} passed, {} failed, {} errors, {} timeouts of {} exercises; score {}/{}\n",
+        term::report_lines(report, false),
+        s.passed,
+        s.failed,
+        s.errors,
+        s.timeouts,
+        s.total,
+        s.score,
+        s.max_score
+    )
 }

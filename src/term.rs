@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::course::{Course, Exercise};
 use crate::progress::Progress;
-use crate::report::{ExerciseResult, Status, TestStatus};
+use crate::report::{ExerciseResult, Report, Status, TestStatus};
 use crate::verdict::TIMEOUT_ADVICE;
 
 /// Lines of a failing test's output shown in the terminal (the report keeps more).
@@ -170,6 +170,27 @@ pub fn hint(ex: &Exercise, hinglish: bool) -> String {
         _ => ex.hint.as_str(),
     };
     format!("{text}\n")
+}
+
+/// One line per exercise of a report: status, name, (points,) the first line of its message.
+pub fn report_lines(report: &Report, with_points: bool) -> String {
+    let mut out = String::new();
+    for e in &report.exercises {
+        let mark = match e.status {
+            Status::Pass => style("pass   ").green(),
+            Status::Fail => style("fail   ").red(),
+            Status::Error => style("error  ").red(),
+            Status::Timeout => style("timeout").yellow(),
+        };
+        let points = if with_points {
+            format!(" {}/{} ", e.points, e.max_points)
+        } else {
+            String::new()
+        };
+        let message = e.message.lines().next().unwrap_or("");
+        out.push_str(&format!("{mark}  {:<32}{points} {message}\n", e.name));
+    }
+    out
 }
 
 /// Every exercise by section, with its status.

@@ -1,27 +1,12 @@
 //! The terminal rendering of a grade report: one line per exercise, the score, and what was
 //! enforced on the tests.
 
-use crate::report::{Report, Status};
+use crate::report::Report;
 
 use super::Enforced;
 
 pub fn render(report: &Report, enforced: &Enforced) -> String {
-    let mut out = String::new();
-    for e in &report.exercises {
-        let mark = match e.status {
-            Status::Pass => console::style("pass   ").green(),
-            Status::Fail => console::style("fail   ").red(),
-            Status::Error => console::style("error  ").red(),
-            Status::Timeout => console::style("timeout").yellow(),
-        };
-        out.push_str(&format!(
-            "{mark}  {:<32} {}/{}  {}\n",
-            e.name,
-            e.points,
-            e.max_points,
-            e.message.lines().next().unwrap_or("")
-        ));
-    }
+    let mut out = crate::term::report_lines(report, true);
     out.push('\n');
     out.push_str(&score_line(report));
     out.push('\n');
