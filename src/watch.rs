@@ -277,7 +277,15 @@ impl State {
             'h' => {
                 self.show_hint = true;
                 println!("\nHint for {}:\n{}", ex.name, term::hint(&ex, false));
+                if ex.hint_hinglish.is_some() {
+                    println!("(Press `H` for the same hint in Hinglish.)");
+                }
             }
+            'H' => println!(
+                "\nHint for {} (Hinglish):\n{}",
+                ex.name,
+                term::hint(&ex, true)
+            ),
             'n' if self.last_passed && self.running.is_none() => {
                 self.advance(app, screen)?;
             }
@@ -309,7 +317,7 @@ impl State {
     }
 }
 
-const KEYS: &str = "Keys: h hint · n next · r re-run · l list · q quit";
+const KEYS: &str = "Keys: h hint (H: Hinglish) · n next · r re-run · l list · q quit";
 
 /// Which notify events can mean "the file has new content". Matched without a catch-all so
 /// that a new event kind is a compile error, not a silently missed save.

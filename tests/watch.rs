@@ -110,6 +110,8 @@ fn watch_follows_editor_saves_and_moves_on() {
 
     press(&mut p, "h");
     p.exp_string("Don't call exit.").unwrap();
+    press(&mut p, "H");
+    p.exp_string("(Hinglish):").unwrap();
     press(&mut p, "l");
     p.exp_string("pending  exits_early").unwrap();
     press(&mut p, "q");
