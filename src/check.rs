@@ -139,12 +139,18 @@ impl Checker {
                 }
                 anyhow::Ok(judged)
             };
-            // The program check runs beside the tests, so a pass costs no extra wait.
+            // The program check runs beside the tests, so a pass costs no extra wait; bins
+            // that didn't compile as tests are already judged, and aren't checked again.
+            let built: Vec<String> = bins
+                .iter()
+                .filter(|b| out.executables.contains_key(*b))
+                .cloned()
+                .collect();
             let program = async {
-                if kind == BuildKind::Bin {
+                if kind == BuildKind::Bin || built.is_empty() {
                     return Ok(None);
                 }
-                build::build(&self.pkg, BuildKind::Check, &bins, &|_| {})
+                build::build(&self.pkg, BuildKind::Check, &built, &|_| {})
                     .await
                     .map(Some)
             };
