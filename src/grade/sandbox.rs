@@ -37,7 +37,7 @@ pub struct Spec {
     /// Bind-mounted read-only in the mount namespace.
     pub read_only: Vec<PathBuf>,
     /// Bound writable again after the read-only ones (they may sit inside them): where the
-    /// test harness writes its log file.
+    /// test harness writes its log file. The init narrows it to the dir of its own `--logfile`.
     #[serde(default)]
     pub writable: Vec<PathBuf>,
     /// A fresh, private tmpfs mounted here for each test (its `HOME` and `TMPDIR`), so tests
@@ -161,7 +161,8 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
     }
 }
 
-fn init(spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()> {
+fn init(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()> {
+    spec.writable = own_log_dir(&spec.writable, args);
     let status_path = spec.status.clone().context("no status file")?;
     let mut status = std::fs::OpenOptions::new()
         .write(true)
@@ -189,6 +190,20 @@ fn init(spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()> {
         if leaked { "leaked" } else { "clean" }
     )?;
     Ok(())
+}
+
+/// Of the writable dirs, only the one holding this test's own `--logfile` stays writable (none
+/// for a `main` or a `--list`): a test must not write, or forge, another learner's results.
+fn own_log_dir(writable: &[PathBuf], args: &[std::ffi::OsString]) -> Vec<PathBuf> {
+    let logfile = args
+        .iter()
+        .position(|a| a == "--logfile")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from);
+    match logfile.as_deref().and_then(Path::parent) {
+        Some(dir) if writable.iter().any(|w| dir.starts_with(w)) => vec![dir.to_path_buf()],
+        _ => Vec::new(),
+    }
 }
 
 /// The probe test `limits` runs through a candidate sandbox: protected dirs must be read-only
@@ -439,5 +454,21 @@ mod tests {
     fn counts_this_users_tasks() {
         // This test's own threads at least.
         assert!(user_tasks() >= 1);
+    }
+
+    #[test]
+    fn only_the_tests_own_log_dir_stays_writable() {
+        let roots = [PathBuf::from("/tmp/logs")];
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            own_log_dir(
+                &roots,
+                &args(&["--exact", "t", "--logfile", "/tmp/logs/s1/0.log"])
+            ),
+            [PathBuf::from("/tmp/logs/s1")]
+        );
+        // Not under a writable root, or no log file at all: nothing is writable.
+        assert!(own_log_dir(&roots, &args(&["--logfile", "/etc/x.log"])).is_empty());
+        assert!(own_log_dir(&roots, &args(&["--list"])).is_empty());
     }
 }
