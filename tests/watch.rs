@@ -13,11 +13,13 @@ use rexpect::session::{PtySession, spawn_with_options};
 
 const WAIT_MS: u64 = 120_000;
 
-fn spawn_watch(course: &Path) -> PtySession {
+/// `tokiolings watch FLAGS…` on `course`, in a pseudo-terminal.
+fn spawn_watch(course: &Path, flags: &[&str]) -> PtySession {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokiolings"));
     cmd.arg("--course")
         .arg(course)
         .arg("watch")
+        .args(flags)
         .env("NO_COLOR", "1");
     spawn_with_options(
         cmd,
@@ -75,7 +77,7 @@ fn press(p: &mut PtySession, key: &str) {
 fn watch_follows_editor_saves_and_moves_on() {
     let course = course_copy("course");
     let dir = course.path();
-    let mut p = spawn_watch(dir);
+    let mut p = spawn_watch(dir, &[]);
 
     // A first run greets the learner (after the screen is cleared), then checks.
     p.exp_string("Welcome to the fixture course.").unwrap();
@@ -141,18 +143,7 @@ fn watch_follows_editor_saves_and_moves_on() {
 #[test]
 fn manual_next_waits_for_n() {
     let course = course_copy("course");
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokiolings"));
-    cmd.arg("--course")
-        .arg(course.path())
-        .args(["watch", "--manual-next"])
-        .env("NO_COLOR", "1");
-    let mut p = spawn_with_options(
-        cmd,
-        Options::new()
-            .timeout_ms(Some(WAIT_MS))
-            .strip_ansi_escape_codes(true),
-    )
-    .unwrap();
+    let mut p = spawn_watch(course.path(), &["--manual-next"]);
     p.exp_string("`passes` passes").unwrap();
     p.exp_string("Press `n` for the next exercise").unwrap();
     press(&mut p, "n");
@@ -168,18 +159,7 @@ fn manual_next_waits_for_n() {
 fn poll_mode_sees_plain_writes() {
     let course = course_copy("course");
     let dir = course.path();
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokiolings"));
-    cmd.arg("--course")
-        .arg(dir)
-        .args(["watch", "--poll"])
-        .env("NO_COLOR", "1");
-    let mut p = spawn_with_options(
-        cmd,
-        Options::new()
-            .timeout_ms(Some(WAIT_MS))
-            .strip_ansi_escape_codes(true),
-    )
-    .unwrap();
+    let mut p = spawn_watch(dir, &["--poll"]);
     p.exp_string("`fails` is not done yet").unwrap();
     // Let the poller take its first snapshot, then change the file in place.
     std::thread::sleep(Duration::from_millis(700));
