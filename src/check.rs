@@ -367,6 +367,7 @@ impl Checker {
             .env("NO_PROXY", "127.0.0.1,localhost,::1")
             .env("no_proxy", "127.0.0.1,localhost,::1")
             .env("RUST_BACKTRACE", "0")
+            .env("TOKIO_WORKER_THREADS", DEFAULT_WORKERS)
             .env_remove("RUST_TEST_THREADS");
         cmd
     }
@@ -378,6 +379,11 @@ impl Checker {
         }
     }
 }
+
+/// Tokio's default worker count in every test process: an odd number that few machines have
+/// as a core count, so a runtime the learner was asked to size can't pass by the machine's
+/// default (on 2 cores, "one worker per core" would look like `.worker_threads(2)`).
+pub const DEFAULT_WORKERS: &str = "3";
 
 fn missing(name: &str) -> TestResult {
     TestResult {

@@ -29,62 +29,95 @@ fn dev_check_passes_on_the_shipped_course() {
     );
 }
 
-/// (exercise name, declared verdict) for every file in tests/traps/.
-fn traps() -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(repo().join("tests/traps")).unwrap() {
-        let path = entry.unwrap().path();
-        let text = std::fs::read_to_string(&path).unwrap();
-        let expect = text
-            .lines()
-            .next()
-            .and_then(|l| l.strip_prefix("// trap-expect:"))
-            .unwrap_or_else(|| panic!("{} has no `// trap-expect:` first line", path.display()))
-            .trim()
-            .to_string();
-        out.push((
-            path.file_stem().unwrap().to_string_lossy().into_owned(),
-            expect,
-        ));
+/// A wrong fix (`tests/traps/EXERCISE/SLUG.rs`, first line `// trap-expect: VERDICT`) or a
+/// different correct fix (`tests/alternatives/EXERCISE/SLUG.rs`, expected to pass).
+struct Case {
+    exercise: String,
+    slug: String,
+    file: std::path::PathBuf,
+    expect: String,
+}
+
+impl Case {
+    fn bin(&self) -> String {
+        format!("{}__{}", self.exercise, self.slug)
     }
-    out.sort();
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    for (kind, expect_from) in [("traps", Some("// trap-expect:")), ("alternatives", None)] {
+        let Ok(dirs) = std::fs::read_dir(repo().join("tests").join(kind)) else {
+            continue;
+        };
+        for dir in dirs {
+            let dir = dir.unwrap().path();
+            let exercise = dir.file_name().unwrap().to_string_lossy().into_owned();
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let text = std::fs::read_to_string(&path).unwrap();
+                let expect = match expect_from {
+                    Some(prefix) => text
+                        .lines()
+                        .next()
+                        .and_then(|l| l.strip_prefix(prefix))
+                        .unwrap_or_else(|| panic!("{} has no `{prefix}` first line", path.display()))
+                        .trim()
+                        .to_string(),
+                    None => "pass".to_string(),
+                };
+                out.push(Case {
+                    exercise: exercise.clone(),
+                    slug: format!("{kind}_{}", path.file_stem().unwrap().to_string_lossy()),
+                    file: path,
+                    expect,
+                });
+            }
+        }
+    }
+    out.sort_by_key(|c| c.bin());
     out
 }
 
+/// `TOKIOLINGS_CASES=name,name` limits the run to those exercises (for course authors).
 #[test]
-fn every_trap_gets_its_declared_verdict() {
-    let traps = traps();
-    assert!(
-        traps.len() >= 9,
-        "expected a trap per section, found {}",
-        traps.len()
-    );
+fn every_trap_and_alternative_gets_its_declared_verdict() {
+    let only: Option<Vec<String>> = std::env::var("TOKIOLINGS_CASES")
+        .ok()
+        .map(|v| v.split(',').map(str::to_string).collect());
+    let cases: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| only.as_ref().is_none_or(|o| o.contains(&c.exercise)))
+        .collect();
+    assert!(!cases.is_empty(), "no traps found");
     let info: toml::Table =
         toml::from_str(&std::fs::read_to_string(repo().join("info.toml")).unwrap()).unwrap();
     let entries = info["exercises"].as_array().unwrap();
 
-    // A course of the traps: each trap replaces its exercise; the real solutions stay canonical.
+    // A course of the cases: each replaces its exercise; the real solutions stay canonical.
     let dir = tempfile::tempdir().unwrap();
     let course = dir.path();
     let mut info_out = String::from("format_version = 1\n");
     let mut bins = String::new();
-    for (name, _) in &traps {
+    for case in &cases {
+        let name = case.bin();
         let e = entries
             .iter()
-            .find(|e| e["name"].as_str() == Some(name))
-            .unwrap_or_else(|| panic!("trap {name} is not an exercise"));
+            .find(|e| e["name"].as_str() == Some(case.exercise.as_str()))
+            .unwrap_or_else(|| panic!("{} is not an exercise", case.exercise));
         let section = e["dir"].as_str().unwrap();
         let mut t = e.as_table().unwrap().clone();
         t.remove("timeout_secs");
+        t.insert("name".into(), toml::Value::String(name.clone()));
         info_out.push_str(&format!(
             "\n[[exercises]]\n{}",
             toml::to_string(&t).unwrap()
         ));
         for (top, from) in [
-            ("exercises", repo().join(format!("tests/traps/{name}.rs"))),
+            ("exercises", case.file.clone()),
             (
                 "solutions",
-                repo().join(format!("solutions/{section}/{name}.rs")),
+                repo().join(format!("solutions/{section}/{}.rs", case.exercise)),
             ),
         ] {
             std::fs::create_dir_all(course.join(top).join(section)).unwrap();
@@ -131,31 +164,33 @@ fn every_trap_gets_its_declared_verdict() {
     )
     .unwrap();
     let mut wrong = Vec::new();
-    for (name, expect) in &traps {
+    for case in &cases {
+        let name = case.bin();
         let e = json["exercises"]
             .as_array()
             .unwrap()
             .iter()
             .find(|e| e["name"] == name.as_str())
             .unwrap();
-        if e["status"] != expect.as_str() {
+        if e["status"] != case.expect.as_str() {
             wrong.push(format!(
-                "{name}: expected {expect}, got {} ({})",
-                e["status"], e["message"]
+                "{}: expected {}, got {} ({})",
+                case.file.display(),
+                case.expect,
+                e["status"],
+                e["message"]
             ));
-        }
-        if expect == "timeout" {
-            let msg = e["message"].as_str().unwrap();
-            assert!(msg.contains("timed out"), "{name}: {msg}");
+        } else if case.expect == "timeout" && !e["message"].as_str().unwrap().contains("timed out") {
+            wrong.push(format!("{}: {}", case.file.display(), e["message"]));
         }
     }
     assert!(
         wrong.is_empty(),
-        "traps with the wrong verdict:\n{}",
+        "cases with the wrong verdict:\n{}",
         wrong.join("\n")
     );
-    for (name, _) in &traps {
-        let left = processes_matching(&format!("deps/{name}-"));
+    for case in &cases {
+        let left = processes_matching(&format!("deps/{}-", case.bin()));
         assert!(left.is_empty(), "left running: {left:?}");
     }
 }
