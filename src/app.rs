@@ -1,5 +1,5 @@
-//! The application context shared by commands: the course, the learner's progress, and a
-//! checker bound to the course package.
+//! The learner's session shared by commands: the course, the learner's progress, a checker
+//! bound to the course package, and the transitions between exercises.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -8,11 +8,10 @@ use std::time::Duration;
 use anyhow::Result;
 
 use crate::build::CoursePackage;
-use crate::check::{Checker, Target};
+use crate::checker::{Checker, Events, Target};
 use crate::course::{Course, Exercise};
 use crate::progress::Progress;
 use crate::report::ExerciseResult;
-use crate::term;
 
 pub struct App {
     pub course: Arc<Course>,
@@ -21,32 +20,49 @@ pub struct App {
     checker: Option<Checker>,
 }
 
+/// Where the learner goes after a pass.
+pub enum Next {
+    /// The next pending exercise, now current.
+    Exercise(Exercise),
+    /// Every exercise is done: the course's final message.
+    AllDone(String),
+}
+
 impl App {
-    pub fn load(root: &Path, timeout: Option<Duration>) -> Result<Self> {
+    /// Loads the course and the learner's progress; `notes` hears what was repaired (a corrupt
+    /// progress file moved aside, say).
+    pub fn load(root: &Path, timeout: Option<Duration>) -> Result<(Self, Vec<String>)> {
         let course = Arc::new(Course::load(root)?);
         let (progress, notes) = Progress::load(&course)?;
-        for note in notes {
-            eprintln!("note: {note}");
-        }
-        Ok(Self {
-            course,
-            progress,
-            timeout,
-            checker: None,
-        })
+        Ok((
+            Self {
+                course,
+                progress,
+                timeout,
+                checker: None,
+            },
+            notes,
+        ))
     }
 
     /// The checker, created on first use (it asks cargo where the course package is).
     pub fn checker(&mut self) -> Result<&Checker> {
         if self.checker.is_none() {
             let pkg = CoursePackage::locate(&self.course)?;
-            let mut c = Checker::new(&self.course, pkg);
-            c.timeout_override = self.timeout;
+            let c = Checker::builder(&self.course, pkg)
+                .timeout(self.timeout)
+                .build();
             self.checker = Some(c);
         }
         Ok(self.checker.as_ref().expect("just set"))
     }
 
+    /// The exercise the learner is on.
+    pub fn current(&self) -> &Exercise {
+        &self.course.exercises[self.progress.current()]
+    }
+
+    /// The named exercise, or the current one.
     pub fn exercise(&self, name: Option<&str>) -> Result<(usize, Exercise)> {
         let i = match name {
             Some(n) => self.course.find(n)?,
@@ -55,26 +71,43 @@ impl App {
         Ok((i, self.course.exercises[i].clone()))
     }
 
-    /// Checks one exercise with a build spinner, and records the attempt (and a pass).
-    pub async fn check_and_record(&mut self, ex: &Exercise) -> Result<ExerciseResult> {
+    /// Checks one exercise and records the attempt (and a pass).
+    pub async fn check_and_record(
+        &mut self,
+        ex: &Exercise,
+        events: &dyn Events,
+    ) -> Result<ExerciseResult> {
         let target = Target::exercise(&self.course, ex);
-        let spinner = term::build_spinner(&format!("Checking {}…", ex.name));
-        let on_crate = |krate: &str| {
-            if krate != ex.name {
-                spinner.set_message(format!(
-                    "Checking {}… compiling dependencies (only the first build is slow): {krate}",
-                    ex.name
-                ));
-            }
-        };
-        let result = self.checker()?.check(&target, &on_crate).await;
-        spinner.finish_and_clear();
-        let result = result?;
-        self.progress.record_attempt(&ex.name);
-        if result.passed() {
-            self.progress.mark_done(&ex.name);
-        }
-        self.progress.save()?;
+        let result = self.checker()?.check(&target, events).await?;
+        self.record(std::slice::from_ref(&result))?;
         Ok(result)
+    }
+
+    /// Records attempts and passes, then saves the progress.
+    pub fn record(&mut self, results: &[ExerciseResult]) -> Result<()> {
+        for r in results {
+            self.progress.record_attempt(&r.name);
+            if r.passed() {
+                self.progress.mark_done(&r.name);
+            }
+        }
+        self.progress.save()
+    }
+
+    /// After a pass of exercise `from`: makes the next pending exercise current.
+    pub fn advance(&mut self, from: usize) -> Result<Next> {
+        match self.progress.next_pending_from(from) {
+            Some(next) => {
+                self.progress.set_current(next);
+                self.progress.save()?;
+                Ok(Next::Exercise(self.course.exercises[next].clone()))
+            }
+            None => Ok(Next::AllDone(
+                self.course
+                    .final_message
+                    .clone()
+                    .unwrap_or_else(|| "Every exercise is done!".to_string()),
+            )),
+        }
     }
 }

@@ -5,7 +5,7 @@
 //! process group, so a cancelled build takes its rustc processes with it.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use cargo_metadata::diagnostic::DiagnosticLevel;
@@ -13,6 +13,7 @@ use cargo_metadata::{Message, MetadataCommand};
 use tokio::process::Command;
 
 use crate::course::Course;
+use crate::fsutil::relative_to;
 use crate::supervise::{self, Limits};
 
 /// The cargo package whose bins are the exercises (`NAME`) and solutions (`NAME_sol`).
@@ -331,12 +332,6 @@ fn diagnostic(pkg: &CoursePackage, d: &cargo_metadata::diagnostic::Diagnostic) -
         location,
         rendered: d.rendered.clone().unwrap_or_else(|| d.message.clone()),
     }
-}
-
-fn relative_to(path: &Path, base: &Path) -> PathBuf {
-    path.strip_prefix(base)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The cargo that runs us, so `cargo +toolchain run` builds exercises with the same toolchain.

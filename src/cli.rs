@@ -1,18 +1,12 @@
-//! The command line (clap): every command and option, with the help text users read.
+//! The command line (clap): every command and option, with the help text users read. The only
+//! module that knows clap: options become the engine's plain structs here (`into_options`).
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit codes, one place (documented in the README).
-pub mod exit {
-    /// The exercise (or every exercise) passed; the command did what was asked.
-    pub const OK: u8 = 0;
-    /// An exercise did not pass.
-    pub const NOT_PASSED: u8 = 1;
-    /// Bad usage, a broken course, or the grader could not run.
-    pub const ERROR: u8 = 2;
-}
+use crate::check_all;
+use crate::grade::{self, GradeOptions, SandboxPolicy};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -81,7 +75,7 @@ pub enum Command {
         force: bool,
     },
     /// Grade the course (or learners' copies of it) against the course's own tests, in a sandbox
-    Grade(crate::grade::GradeArgs),
+    Grade(GradeArgs),
     /// Commands for course authors
     #[command(subcommand)]
     Dev(DevCommand),
@@ -94,6 +88,10 @@ pub enum DevCommand {
         /// Run each solution's tests this many times to catch flaky tests.
         #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
         repeat: u32,
+        /// Per-test deadline for traps and alternative fixes, in seconds (a trap that hangs
+        /// waits this long).
+        #[arg(long, value_name = "SECS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
+        case_timeout: u64,
     },
     /// Write the course package's [[bin]] list from info.toml
     Update,
@@ -109,4 +107,101 @@ pub enum Lang {
 pub enum Format {
     Text,
     Json,
+}
+
+impl From<Format> for check_all::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => check_all::Format::Text,
+            Format::Json => check_all::Format::Json,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit codes: 0 grading ran, whatever the scores (1 with --require-pass when an exercise did not pass); 2 grading could not run.\n\nSee docs/classroom.md for CI and GitHub Classroom."
+)]
+pub struct GradeArgs {
+    /// Grade only this section (a directory under exercises/); repeat for more.
+    #[arg(long = "section", value_name = "DIR")]
+    pub sections: Vec<String>,
+    /// Grade only this exercise; repeat for more.
+    #[arg(long = "exercise", value_name = "NAME")]
+    pub exercises: Vec<String>,
+    /// Report format. (`--class` always writes JSON, CSV and HTML.)
+    #[arg(long, value_enum, default_value_t = GradeFormat::Text, conflicts_with = "class")]
+    pub format: GradeFormat,
+    /// Write the report to this file (with `--class`: this directory, default `grade-report`).
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Grade a learner's copy of the course (only its exercise files are used).
+    #[arg(long, value_name = "DIR", conflicts_with = "class")]
+    pub submission: Option<PathBuf>,
+    /// Grade every subdirectory of SUBMISSIONS_DIR, one learner's copy of the course each.
+    #[arg(long, value_name = "SUBMISSIONS_DIR")]
+    pub class: Option<PathBuf>,
+    /// Exit with 1 unless every graded exercise passes (for graders that read exit codes,
+    /// such as GitHub Classroom's).
+    #[arg(long)]
+    pub require_pass: bool,
+    #[command(flatten)]
+    pub limits: LimitArgs,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GradeFormat {
+    Text,
+    Json,
+    Junit,
+}
+
+/// Resource limits of each test process.
+#[derive(clap::Args, Clone, Debug)]
+pub struct LimitArgs {
+    /// Address space of each test process, in MiB (0: no limit).
+    #[arg(long, value_name = "MIB", default_value_t = 2048)]
+    pub memory_mib: u64,
+    /// CPU time of each test process, in seconds (0: no limit).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub cpu_secs: u64,
+    /// Processes and threads each test may start (0: no limit).
+    #[arg(long, value_name = "N", default_value_t = 256)]
+    pub max_procs: u64,
+    /// Largest file a test may write, in MiB (0: no limit).
+    #[arg(long, value_name = "MIB", default_value_t = 1024)]
+    pub file_size_mib: u64,
+    /// Let tests reach the network beyond loopback.
+    #[arg(long)]
+    pub allow_network: bool,
+    /// Run tests without the sandbox: only the deadline, output cap and closed stdin.
+    #[arg(long)]
+    pub no_sandbox: bool,
+}
+
+impl GradeArgs {
+    pub fn into_options(self) -> GradeOptions {
+        let l = self.limits;
+        GradeOptions {
+            sections: self.sections,
+            exercises: self.exercises,
+            format: match self.format {
+                GradeFormat::Text => grade::Format::Text,
+                GradeFormat::Json => grade::Format::Json,
+                GradeFormat::Junit => grade::Format::Junit,
+            },
+            output: self.output,
+            submission: self.submission,
+            class: self.class,
+            require_pass: self.require_pass,
+            policy: SandboxPolicy {
+                memory_mib: l.memory_mib,
+                cpu_secs: l.cpu_secs,
+                max_procs: l.max_procs,
+                file_size_mib: l.file_size_mib,
+                allow_network: l.allow_network,
+                no_sandbox: l.no_sandbox,
+            },
+        }
+    }
 }

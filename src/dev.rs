@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-pub use check::check;
+pub use check::{Options as CheckOptions, check};
 
-use crate::cli::exit;
 use crate::course::Course;
-use crate::progress::write_atomically;
+use crate::exit;
+use crate::fsutil::{path_from, write_atomically};
 
 const MARKER: &str =
     "# --- [[bin]] list: generated from info.toml by `tokiolings dev update`; don't edit below ---";
@@ -60,7 +60,7 @@ fn with_bins(text: &str, course: &Course, manifest_dir: &Path) -> String {
             if path == &ex.sol_path && !course.root.join(path).is_file() {
                 continue;
             }
-            let rel = relative(&course.root.join(path), manifest_dir);
+            let rel = path_from(manifest_dir, &course.root.join(path));
             out.push_str(&format!(
                 "\n[[bin]]\nname = \"{name}\"\npath = \"{}\"\n",
                 rel.to_string_lossy().replace('\\', "/")
@@ -68,36 +68,4 @@ fn with_bins(text: &str, course: &Course, manifest_dir: &Path) -> String {
         }
     }
     out
-}
-
-/// `path` relative to `base` (both absolute, under a common root).
-fn relative(path: &Path, base: &Path) -> PathBuf {
-    let p: Vec<_> = path.components().collect();
-    let b: Vec<_> = base.components().collect();
-    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut out = PathBuf::new();
-    for _ in common..b.len() {
-        out.push("..");
-    }
-    for c in &p[common..] {
-        out.push(c);
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relative_paths_climb_out_of_the_manifest_dir() {
-        assert_eq!(
-            relative(Path::new("/c/solutions/a/x.rs"), Path::new("/c/exercises")),
-            Path::new("../solutions/a/x.rs")
-        );
-        assert_eq!(
-            relative(Path::new("/c/exercises/a/x.rs"), Path::new("/c")),
-            Path::new("exercises/a/x.rs")
-        );
-    }
 }

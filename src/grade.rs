@@ -7,14 +7,10 @@
 
 mod batch;
 mod class;
-mod csv;
-mod html;
-mod junit;
 mod limits;
 pub mod sandbox;
 mod scratch;
 mod splice;
-mod text;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -22,55 +18,38 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use clap::ValueEnum;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::build::CoursePackage;
-use crate::cli::exit;
+use crate::check_all::write_report;
 use crate::course::{Course, Exercise};
-use crate::progress::write_atomically;
-use crate::report::{ExerciseResult, Report, Status};
+use crate::exit;
+use crate::render::progress::ExerciseBar;
+use crate::render::{junit, summary};
+use crate::report::{ExerciseResult, Report};
 
 use batch::grade_submissions;
-pub use limits::{Enforced, LimitArgs};
+pub use limits::{Enforced, SandboxPolicy};
 
-#[derive(clap::Args, Debug)]
-#[command(
-    after_help = "Exit codes: 0 grading ran, whatever the scores (1 with --require-pass when an exercise did not pass); 2 grading could not run.\n\nSee docs/classroom.md for CI and GitHub Classroom."
-)]
-pub struct GradeArgs {
-    /// Grade only this section (a directory under exercises/); repeat for more.
-    #[arg(long = "section", value_name = "DIR")]
-    pub sections: Vec<String>,
-    /// Grade only this exercise; repeat for more.
-    #[arg(long = "exercise", value_name = "NAME")]
-    pub exercises: Vec<String>,
-    /// Report format. (`--class` always writes JSON, CSV and HTML.)
-    #[arg(long, value_enum, default_value_t = GradeFormat::Text, conflicts_with = "class")]
-    pub format: GradeFormat,
-    /// Write the report to this file (with `--class`: this directory, default `grade-report`).
-    #[arg(long, value_name = "PATH")]
-    pub output: Option<PathBuf>,
-    /// Grade a learner's copy of the course (only its exercise files are used).
-    #[arg(long, value_name = "DIR", conflicts_with = "class")]
-    pub submission: Option<PathBuf>,
-    /// Grade every subdirectory of SUBMISSIONS_DIR, one learner's copy of the course each.
-    #[arg(long, value_name = "SUBMISSIONS_DIR")]
-    pub class: Option<PathBuf>,
-    /// Exit with 1 unless every graded exercise passes (for graders that read exit codes,
-    /// such as GitHub Classroom's).
-    #[arg(long)]
-    pub require_pass: bool,
-    #[command(flatten)]
-    pub limits: LimitArgs,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GradeFormat {
+/// A grade's report format (`--class` always writes JSON, CSV and HTML).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
     Text,
     Json,
     Junit,
+}
+
+/// What to grade and how (the `grade` command's options).
+#[derive(Debug)]
+pub struct GradeOptions {
+    pub sections: Vec<String>,
+    pub exercises: Vec<String>,
+    pub format: Format,
+    pub output: Option<PathBuf>,
+    pub submission: Option<PathBuf>,
+    pub class: Option<PathBuf>,
+    pub require_pass: bool,
+    pub policy: SandboxPolicy,
 }
 
 /// The JSON report of grade mode: the shared schema plus what was enforced.
@@ -96,13 +75,31 @@ pub struct Submission {
     pub root: PathBuf,
 }
 
+impl Submission {
+    /// The copy in `dir`, named after the directory.
+    fn at(dir: &Path) -> Result<Self> {
+        let root = dir
+            .canonicalize()
+            .with_context(|| format!("submission directory {} not found", dir.display()))?;
+        if !root.is_dir() {
+            bail!("the submission {} is not a directory", dir.display());
+        }
+        Ok(Self {
+            name: root
+                .file_name()
+                .map_or("submission".into(), |n| n.to_string_lossy().into_owned()),
+            root,
+        })
+    }
+}
+
 /// Everything a grading run needs besides the submissions.
 pub struct GradeContext {
     pub course: Arc<Course>,
     pub course_pkg: CoursePackage,
     pub exercises: Vec<Exercise>,
     pub timeout: Option<Duration>,
-    pub limits: LimitArgs,
+    pub policy: SandboxPolicy,
 }
 
 /// Per submission, its results in exercise order.
@@ -111,71 +108,52 @@ pub struct Graded {
     pub enforced: Enforced,
 }
 
-pub async fn grade(root: &Path, timeout: Option<Duration>, args: GradeArgs) -> Result<u8> {
+pub async fn grade(root: &Path, timeout: Option<Duration>, opts: GradeOptions) -> Result<u8> {
     let course = Arc::new(Course::load(root)?);
-    let exercises = select(&course, &args.sections, &args.exercises)?;
+    let exercises = select(&course, &opts.sections, &opts.exercises)?;
     let course_pkg = CoursePackage::locate(&course)?;
     let ctx = GradeContext {
         course: course.clone(),
         course_pkg,
         exercises,
         timeout,
-        limits: args.limits.clone(),
+        policy: opts.policy.clone(),
     };
-    if let Some(dir) = &args.class {
-        return class::grade_class(&ctx, dir, args.output.as_deref(), args.require_pass).await;
+    if let Some(dir) = &opts.class {
+        return class::grade_class(&ctx, dir, opts.output.as_deref(), opts.require_pass).await;
     }
-    let submission = match &args.submission {
-        Some(dir) => {
-            let root = dir
-                .canonicalize()
-                .with_context(|| format!("submission directory {} not found", dir.display()))?;
-            if !root.is_dir() {
-                bail!("the submission {} is not a directory", dir.display());
-            }
-            Submission {
-                name: root
-                    .file_name()
-                    .map_or("submission".into(), |n| n.to_string_lossy().into_owned()),
-                root,
-            }
-        }
+    let submission = match &opts.submission {
+        Some(dir) => Submission::at(dir)?,
         None => Submission {
             name: course.name.clone(),
             root: course.root.clone(),
         },
     };
     let mut protect = Vec::new();
-    if let Some(out) = &args.output {
+    if let Some(out) = &opts.output {
         protect.extend(out.parent().and_then(|p| p.canonicalize().ok()));
     }
-    let bar = progress_bar(ctx.exercises.len() as u64);
+    let bar = ExerciseBar::new(ctx.exercises.len(), true);
     let graded = grade_submissions(&ctx, std::slice::from_ref(&submission), &protect, &bar).await;
-    bar.finish_and_clear();
+    bar.finish();
     let mut graded = graded?;
-    let results = graded.results.remove(0);
-    let report = Report::new(&course.name, results);
+    let report = Report::new(&course.name, graded.results.remove(0));
     let full = GradeReport {
         report: &report,
-        student: args.submission.as_ref().map(|_| submission.name.as_str()),
+        student: opts.submission.as_ref().map(|_| submission.name.as_str()),
         enforced: &graded.enforced,
     };
-    let rendered = match args.format {
-        GradeFormat::Text => text::render(&report, &graded.enforced),
-        GradeFormat::Json => full.to_json(),
-        GradeFormat::Junit => junit::render(&report)?,
+    let rendered = match opts.format {
+        Format::Text => summary::grade_text(&report, &graded.enforced),
+        Format::Json => full.to_json(),
+        Format::Junit => junit::render(&report)?,
     };
-    match &args.output {
-        Some(path) => {
-            write_atomically(path, rendered.as_bytes())
-                .with_context(|| format!("failed to write the report to {}", path.display()))?;
-            println!("{}", text::score_line(&report));
-            eprintln!("Report written to {}", path.display());
-        }
-        None => print!("{rendered}"),
+    if opts.output.is_some() {
+        println!("{}", summary::score_line(&report));
     }
+    write_report(opts.output.as_deref(), &rendered)?;
     let all_pass = report.exercises.iter().all(ExerciseResult::passed);
-    Ok(if args.require_pass && !all_pass {
+    Ok(if opts.require_pass && !all_pass {
         exit::NOT_PASSED
     } else {
         exit::OK
@@ -209,30 +187,54 @@ fn select(course: &Course, sections: &[String], names: &[String]) -> Result<Vec<
         .collect())
 }
 
-pub fn progress_bar(len: u64) -> ProgressBar {
-    let draw = if console::Term::stderr().is_term() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(len), draw);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{bar:40.cyan/blue}] {pos}/{len} {msg} [{elapsed}]",
-        )
-        .expect("valid template")
-        .progress_chars("#>-"),
-    );
-    bar.set_message("building…");
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
-}
-
-pub fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "pass",
-        Status::Fail => "fail",
-        Status::Error => "error",
-        Status::Timeout => "timeout",
+/// Judges single exercise files (a course author's traps and alternative fixes) exactly as
+/// grade mode judges a learner's: the canonical tests spliced in, one scratch build, no
+/// sandbox (the files are the author's). Results come in the order of `files`.
+pub async fn judge_files(
+    course: &Arc<Course>,
+    course_pkg: CoursePackage,
+    files: &[(Exercise, PathBuf)],
+    timeout: Duration,
+) -> Result<Vec<ExerciseResult>> {
+    let holder = tempfile::Builder::new()
+        .prefix("tokiolings-cases-")
+        .tempdir()
+        .context("failed to create a dir for the cases")?;
+    let mut subs = Vec::new();
+    for (i, (ex, file)) in files.iter().enumerate() {
+        let root = holder.path().join(format!("c{i}"));
+        let dest = root.join(&ex.path);
+        std::fs::create_dir_all(dest.parent().unwrap_or(&root))?;
+        std::fs::copy(file, &dest).with_context(|| format!("failed to copy {}", file.display()))?;
+        subs.push(Submission {
+            name: format!("c{i}"),
+            root: root.canonicalize()?,
+        });
     }
+    // Each case is a copy of the course with one file: grade only the exercises in play.
+    let mut exercises: Vec<Exercise> = Vec::new();
+    for (ex, _) in files {
+        if !exercises.iter().any(|e| e.name == ex.name) {
+            exercises.push(ex.clone());
+        }
+    }
+    let ctx = GradeContext {
+        course: course.clone(),
+        course_pkg,
+        exercises: exercises.clone(),
+        timeout: Some(timeout),
+        policy: SandboxPolicy::none(),
+    };
+    let graded = grade_submissions(&ctx, &subs, &[], &crate::checker::Quiet).await?;
+    Ok(files
+        .iter()
+        .zip(graded.results)
+        .map(|((ex, _), mut row)| {
+            let at = exercises
+                .iter()
+                .position(|e| e.name == ex.name)
+                .expect("listed above");
+            row.swap_remove(at)
+        })
+        .collect())
 }

@@ -1,23 +1,31 @@
 //! tokiolings: rustlings-style Tokio exercises and a grader that can't hang or be faked.
 //!
 //! The pipeline, one module per stage: `course` (info.toml) → `progress` (the learner's store)
-//! → `build` (cargo) → `supervise` (processes, deadlines) → `verdict` → `report` (the result
-//! model) → `term` (presentation). Commands: `watch`, `run`, `reset`, `dev`.
+//! → `build` (cargo) → `checker` (each test in its own `supervise`d process, expected tests
+//! from `source`) → `verdict` → `report` (the result model) → `render` (all presentation).
+//! The core never prints and never sees clap (`cli` turns arguments into plain options).
+//!
+//! Commands, a module each: `watch`, `run`, `show` (hint, list), `check_all`, `reset`
+//! (reset, solution), `grade`, `dev` (check, update).
 
 mod app;
 mod build;
-mod check;
+mod check_all;
+mod checker;
 mod cli;
 mod course;
 mod dev;
+mod exit;
+mod fsutil;
 mod grade;
 mod progress;
+mod render;
 mod report;
 mod reset;
 mod run;
+mod show;
 mod source;
 mod supervise;
-mod term;
 mod verdict;
 mod watch;
 
@@ -27,7 +35,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::app::App;
-use crate::cli::{Cli, Command, DevCommand, Lang, exit};
+use crate::cli::{Cli, Command, DevCommand, Lang};
 
 fn main() -> ExitCode {
     // Grade mode's sandbox helper: a process of its own, before any runtime or argument parsing.
@@ -68,31 +76,32 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     }
     if let Command::Grade(args) = command {
         // Grading never reads or writes the learner's progress.
-        return grade::grade(&root, timeout, args).await;
+        return grade::grade(&root, timeout, args.into_options()).await;
     }
-    let mut app = App::load(&root, timeout)?;
+    let (mut app, notes) = App::load(&root, timeout)?;
+    for note in notes {
+        eprintln!("note: {note}");
+    }
     match command {
         Command::Watch { manual_next, poll } => watch::watch(&mut app, manual_next, poll).await,
         Command::Run { name } => run::run(&mut app, name.as_deref()).await,
-        Command::Hint { name, lang } => {
-            let (_, ex) = app.exercise(name.as_deref())?;
-            println!("Hint for `{}` ({}):\n", ex.name, ex.path.display());
-            print!("{}", term::hint(&ex, lang == Lang::Hinglish));
-            Ok(exit::OK)
-        }
-        Command::List => {
-            print!("{}", term::list(&app.course, &app.progress));
-            println!();
-            term::progress_bar(app.progress.done_count(), app.progress.total());
-            Ok(exit::OK)
-        }
+        Command::Hint { name, lang } => show::hint(&app, name.as_deref(), lang == Lang::Hinglish),
+        Command::List => show::list(&app),
         Command::CheckAll { format, output } => {
-            run::check_all(&mut app, format, output.as_deref()).await
+            check_all::check_all(&mut app, format.into(), output.as_deref()).await
         }
         Command::Reset { name } => reset::reset(&mut app, &name),
         Command::Solution { name, force } => reset::solution(&app, &name, force),
-        Command::Grade(_) => unreachable!("handled above"),
-        Command::Dev(DevCommand::Check { repeat }) => dev::check(&mut app, repeat).await,
-        Command::Dev(DevCommand::Update) => unreachable!("handled above"),
+        Command::Dev(DevCommand::Check {
+            repeat,
+            case_timeout,
+        }) => {
+            let opts = dev::CheckOptions {
+                repeat,
+                case_timeout: Duration::from_secs(case_timeout),
+            };
+            dev::check(&mut app, opts).await
+        }
+        Command::Grade(_) | Command::Dev(DevCommand::Update) => unreachable!("handled above"),
     }
 }

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::course::Course;
-use crate::report::now_rfc3339;
+use crate::fsutil::{now_rfc3339, write_atomically};
 
 pub const PROGRESS_FILE: &str = ".tokiolings-progress.json";
 const FORMAT: &str = "tokiolings-progress/1";
@@ -193,19 +193,6 @@ fn move_aside(path: &Path) -> Result<PathBuf> {
     std::fs::rename(path, &aside)
         .with_context(|| format!("failed to move {} aside", path.display()))?;
     Ok(aside)
-}
-
-/// Temp file in the same directory, then rename: a crash never leaves half a file.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("failed to create a temp file in {}", dir.display()))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path)
-        .with_context(|| format!("failed to write {}", path.display()))?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
-//! The one result model (`../shared/report-schema.md`): plain data that every renderer reads.
+//! The one result model (`docs/report-schema.md`): plain data that every renderer reads.
 //!
 //! Field names and status words are a published format: add fields, never rename them.
 
-use std::time::SystemTime;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+use crate::course::Exercise;
+use crate::fsutil::now_rfc3339;
 
 pub const SCHEMA: &str = "tokiolings-report/1";
 
@@ -17,6 +20,24 @@ pub enum Status {
     Timeout,
 }
 
+impl Status {
+    /// The published status word (`pass`, `fail`, `error`, `timeout`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pass => "pass",
+            Status::Fail => "fail",
+            Status::Error => "error",
+            Status::Timeout => "timeout",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TestStatus {
@@ -25,32 +46,94 @@ pub enum TestStatus {
     Timeout,
 }
 
+impl TestStatus {
+    /// The word for a sentence: "`x` passed / failed / timed out".
+    pub fn past_tense(self) -> &'static str {
+        match self {
+            TestStatus::Pass => "passed",
+            TestStatus::Fail => "failed",
+            TestStatus::Timeout => "timed out",
+        }
+    }
+}
+
+/// One test of an exercise (or its `main`, for `test = false` exercises).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TestResult {
     pub name: String,
     pub status: TestStatus,
     pub duration_ms: u64,
+    /// Why it did not pass, in the exercise's terms; empty on a pass.
     pub message: String,
+    /// What the test printed (capped; the rest counted).
     pub output: String,
 }
 
+impl TestResult {
+    /// A test judged failed without running (missing, ignored).
+    pub fn failed(name: &str, message: impl Into<String>) -> Self {
+        Self {
+            name: name.to_string(),
+            status: TestStatus::Fail,
+            duration_ms: 0,
+            message: message.into(),
+            output: String::new(),
+        }
+    }
+}
+
+/// One exercise's verdict.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExerciseResult {
     pub name: String,
+    /// Its section: the directory under `exercises/`.
     pub dir: String,
     pub status: Status,
+    /// Grade mode: the learner's test module differed from the course's (which judged it).
     pub tests_modified: bool,
     pub points: u32,
     pub max_points: u32,
+    /// Build share plus test time.
     pub duration_ms: u64,
+    /// One line for humans: the first compiler error, the failing test, why it was not run.
     pub message: String,
     pub tests: Vec<TestResult>,
     /// Compiler diagnostics as rustc rendered them (ANSI colours kept), errors first.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub compiler_output: String,
+    /// The tests passed but the exercise's strict clippy lints did not (`message` says which).
+    /// Not part of the published format: renderers read it to lay the verdict out.
+    #[serde(skip)]
+    pub lint_failed: bool,
 }
 
 impl ExerciseResult {
+    /// A result not yet judged: `fail`, no points, no tests.
+    pub fn new(ex: &Exercise) -> Self {
+        Self {
+            name: ex.name.clone(),
+            dir: ex.section().to_string(),
+            status: Status::Fail,
+            tests_modified: false,
+            points: 0,
+            max_points: ex.points,
+            duration_ms: 0,
+            message: String::new(),
+            tests: Vec::new(),
+            compiler_output: String::new(),
+            lint_failed: false,
+        }
+    }
+
+    /// An exercise judged `error` without being built or run (a missing file, a tool fault).
+    pub fn unbuilt(ex: &Exercise, message: impl Into<String>) -> Self {
+        Self {
+            status: Status::Error,
+            message: message.into(),
+            ..Self::new(ex)
+        }
+    }
+
     pub fn passed(&self) -> bool {
         self.status == Status::Pass
     }
@@ -109,10 +192,6 @@ impl Report {
     }
 }
 
-pub fn now_rfc3339() -> String {
-    humantime::format_rfc3339_seconds(SystemTime::now()).to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +208,7 @@ mod tests {
             message: String::new(),
             tests: vec![],
             compiler_output: String::new(),
+            lint_failed: false,
         }
     }
 

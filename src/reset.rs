@@ -6,8 +6,8 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 
 use crate::app::App;
-use crate::cli::exit;
-use crate::progress::write_atomically;
+use crate::exit;
+use crate::fsutil::{file_stamp, relative_to, write_atomically};
 
 pub const BACKUP_DIR: &str = ".tokiolings/backups";
 
@@ -58,9 +58,7 @@ fn shipped_version(root: &Path, rel: &Path) -> Result<Vec<u8>> {
 fn backup(root: &Path, name: &str, content: &[u8]) -> Result<PathBuf> {
     let dir = root.join(BACKUP_DIR);
     std::fs::create_dir_all(&dir).with_context(|| format!("failed to create {}", dir.display()))?;
-    let stamp = humantime::format_rfc3339_seconds(std::time::SystemTime::now())
-        .to_string()
-        .replace(':', "-");
+    let stamp = file_stamp();
     let mut path = dir.join(format!("{name}-{stamp}.rs"));
     let mut n = 1;
     while path.exists() {
@@ -68,10 +66,7 @@ fn backup(root: &Path, name: &str, content: &[u8]) -> Result<PathBuf> {
         n += 1;
     }
     write_atomically(&path, content)?;
-    Ok(path
-        .strip_prefix(root)
-        .map(Path::to_path_buf)
-        .unwrap_or(path))
+    Ok(relative_to(&path, root))
 }
 
 pub fn solution(app: &App, name: &str, force: bool) -> Result<u8> {

@@ -2,6 +2,7 @@
 //! attached to each. A test passes only when libtest itself reported it passed (its logfile),
 //! the process exited 0 and left nothing running.
 
+use std::path::Path;
 use std::time::Duration;
 
 use crate::report::{ExerciseResult, Status, TestResult, TestStatus};
@@ -17,7 +18,34 @@ pub enum Harness {
     Silent,
 }
 
+/// The most of a harness log the grader reads: a line per test is all it needs.
+const LOG_CAP: u64 = 64 * 1024;
+
 impl Harness {
+    /// Reads the harness's `--logfile` as untrusted input (the test could replace it): no
+    /// links followed, regular files only, never blocking, at most [`LOG_CAP`] bytes; so a FIFO
+    /// or a link to `/dev/zero` in its place can't hang or bloat the grader.
+    pub fn from_log_path(path: &Path, test: &str) -> Self {
+        use std::io::Read;
+        use std::os::unix::fs::OpenOptionsExt;
+        let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+        let Ok(file) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(flags.bits() as i32)
+            .open(path)
+        else {
+            return Harness::Silent;
+        };
+        if !file.metadata().is_ok_and(|m| m.is_file()) {
+            return Harness::Silent;
+        }
+        let mut bytes = Vec::new();
+        if file.take(LOG_CAP).read_to_end(&mut bytes).is_err() {
+            return Harness::Silent;
+        }
+        Self::from_logfile(&String::from_utf8_lossy(&bytes), test)
+    }
+
     pub fn from_logfile(text: &str, test: &str) -> Self {
         for line in text.lines() {
             match line.split_once(' ') {
@@ -30,15 +58,6 @@ impl Harness {
         Harness::Silent
     }
 }
-
-pub const TIMEOUT_ADVICE: &str = "\
-In async code this usually means one of:
-  - the runtime is blocked: `std::thread::sleep` or another blocking call inside async code
-    (use `tokio::time::sleep`, or move blocking work to `tokio::task::spawn_blocking`);
-  - a `std::sync::Mutex` guard is held across an `.await` (drop it first, or use `tokio::sync::Mutex`);
-  - a channel's receiver waits for ever because a `Sender` (often the original `tx`) is never dropped;
-  - `block_on` (or `futures::executor::block_on`) is called inside a runtime;
-  - a loop that never reaches an `.await` (e.g. it ignores `Ok(0)`, end of file).";
 
 /// Maps a test (or `main`) process to its verdict.
 pub fn judge_test(name: &str, run: &Finished, harness: Harness, deadline: Duration) -> TestResult {
@@ -221,7 +240,7 @@ pub fn exercise_status(tests: &[TestResult]) -> Status {
 pub fn exercise_message(result: &ExerciseResult) -> String {
     if let Some(t) = result.tests.iter().find(|t| t.status != TestStatus::Pass) {
         let first = t.message.lines().next().unwrap_or_default();
-        return format!("{} {}: {first}", t.name, status_word(t.status));
+        return format!("{} {}: {first}", t.name, t.status.past_tense());
     }
     if result.tests.is_empty() {
         return "no tests ran".to_string();
@@ -229,17 +248,39 @@ pub fn exercise_message(result: &ExerciseResult) -> String {
     String::new()
 }
 
-fn status_word(s: TestStatus) -> &'static str {
-    match s {
-        TestStatus::Pass => "passed",
-        TestStatus::Fail => "failed",
-        TestStatus::Timeout => "timed out",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_planted_log_can_not_hang_bloat_or_redirect_the_grader() {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = dir.path().join("ok.log");
+        std::fs::write(&ok, "ok t\n").unwrap();
+        assert_eq!(Harness::from_log_path(&ok, "t"), Harness::Ok);
+        // A link (to a forged log, or to /dev/zero) is not followed.
+        let link = dir.path().join("link.log");
+        std::os::unix::fs::symlink(&ok, &link).unwrap();
+        assert_eq!(Harness::from_log_path(&link, "t"), Harness::Silent);
+        let zero = dir.path().join("zero.log");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        assert_eq!(Harness::from_log_path(&zero, "t"), Harness::Silent);
+        // A FIFO with no writer would block a plain open for ever.
+        let fifo = dir.path().join("fifo.log");
+        rustix::fs::mknodat(
+            rustix::fs::CWD,
+            &fifo,
+            rustix::fs::FileType::Fifo,
+            rustix::fs::Mode::from_raw_mode(0o600),
+            0,
+        )
+        .unwrap();
+        assert_eq!(Harness::from_log_path(&fifo, "t"), Harness::Silent);
+        // Past the cap, nothing more is read: an `ok` after 64 KiB of padding is not seen.
+        let big = dir.path().join("big.log");
+        std::fs::write(&big, format!("{}\nok t\n", "x".repeat(70_000))).unwrap();
+        assert_eq!(Harness::from_log_path(&big, "t"), Harness::Silent);
+    }
 
     fn finished(exit: Exit, output: &str) -> Finished {
         Finished {

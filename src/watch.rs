@@ -6,8 +6,7 @@
 
 mod keys;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -17,11 +16,13 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::app::App;
-use crate::check::Target;
-use crate::cli::exit;
+use crate::app::{App, Next};
+use crate::checker::Target;
+use crate::exit;
+use crate::fsutil::relative_to;
+use crate::render::progress::{self, Spinner};
+use crate::render::term;
 use crate::report::ExerciseResult;
-use crate::term;
 
 /// Quiet time after the last file event before a check starts: editors write in bursts.
 const DEBOUNCE: Duration = Duration::from_millis(50);
@@ -80,10 +81,7 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
     state.start(app, &screen)?;
 
     loop {
-        let current = app
-            .course
-            .root
-            .join(&app.course.exercises[app.progress.current()].path);
+        let current = app.course.root.join(&app.current().path);
         tokio::select! {
             ev = fs_rx.recv() => {
                 let Some(ev) = ev else { break };
@@ -97,7 +95,7 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
                 if current.exists() {
                     state.start(app, &screen)?;
                 } else {
-                    println!("{} is gone; waiting for it to be saved again…", rel(app, &current).display());
+                    println!("{} is gone; waiting for it to be saved again…", relative_to(&current, &app.course.root).display());
                 }
             }
             done = join(&mut state.running), if state.running.is_some() => {
@@ -135,7 +133,7 @@ impl State {
     /// exercise afresh.
     fn start(&mut self, app: &mut App, screen: &Screen) -> Result<()> {
         self.stop();
-        let ex = app.course.exercises[app.progress.current()].clone();
+        let ex = app.current().clone();
         screen.page();
         if let Some(welcome) = self.welcome.take() {
             println!("{}\n", welcome.trim_end());
@@ -143,30 +141,9 @@ impl State {
         println!("Checking {}…", ex.name);
         let target = Target::exercise(&app.course, &ex);
         let checker = app.checker()?.clone();
-        let tty = screen.tty;
         self.running = Some(tokio::spawn(async move {
-            let told = AtomicBool::new(false);
-            let spinner = tty.then(|| term::build_spinner("Building…"));
-            let name = target.bin.clone();
-            let on_crate = |krate: &str| {
-                if krate == name {
-                    return;
-                }
-                match &spinner {
-                    Some(s) => s.set_message(format!(
-                        "Compiling dependencies (only the first build is slow): {krate}"
-                    )),
-                    None if !told.swap(true, Ordering::Relaxed) => {
-                        println!("Compiling dependencies (only the first build is slow)…")
-                    }
-                    None => {}
-                }
-            };
-            let r = checker.check(&target, &on_crate).await;
-            if let Some(s) = spinner {
-                s.finish_and_clear();
-            }
-            r
+            let spinner = Spinner::checking(&target.bin);
+            checker.check(&target, &spinner).await
         }));
         Ok(())
     }
@@ -208,8 +185,7 @@ impl State {
         result: Result<ExerciseResult>,
         manual_next: bool,
     ) -> Result<Option<u8>> {
-        let i = app.progress.current();
-        let ex = app.course.exercises[i].clone();
+        let ex = app.current().clone();
         let result = match result {
             Ok(r) => r,
             Err(e) => {
@@ -220,11 +196,7 @@ impl State {
                 return Ok(None);
             }
         };
-        app.progress.record_attempt(&ex.name);
-        if result.passed() {
-            app.progress.mark_done(&ex.name);
-        }
-        app.progress.save()?;
+        app.record(std::slice::from_ref(&result))?;
         self.last_passed = result.passed();
         print!("{}", term::verdict(&ex, &result));
         if !result.passed() {
@@ -244,35 +216,22 @@ impl State {
 
     /// Moves to the next pending exercise and checks it; `Some(0)` when all are done.
     fn advance(&mut self, app: &mut App, screen: &Screen) -> Result<Option<u8>> {
-        let i = app.progress.current();
-        match app.progress.next_pending_from(i) {
-            Some(next) => {
-                app.progress.set_current(next);
-                app.progress.save()?;
+        match app.advance(app.progress.current())? {
+            Next::Exercise(next) => {
                 self.show_hint = false;
-                println!(
-                    "\nNext exercise: {}",
-                    app.course.exercises[next].path.display()
-                );
+                println!("\nNext exercise: {}", next.path.display());
                 self.start(app, screen)?;
                 Ok(None)
             }
-            None => {
-                println!(
-                    "\n{}",
-                    app.course
-                        .final_message
-                        .as_deref()
-                        .unwrap_or("Every exercise is done!")
-                        .trim_end()
-                );
+            Next::AllDone(message) => {
+                println!("\n{}", message.trim_end());
                 Ok(Some(exit::OK))
             }
         }
     }
 
     fn key(&mut self, app: &mut App, screen: &Screen, key: char) -> Result<()> {
-        let ex = app.course.exercises[app.progress.current()].clone();
+        let ex = app.current().clone();
         match key {
             'h' => {
                 self.show_hint = true;
@@ -305,9 +264,9 @@ impl State {
     }
 
     fn footer(&self, app: &App, passed: bool) {
-        let ex = &app.course.exercises[app.progress.current()];
+        let ex = app.current();
         println!();
-        term::progress_bar(app.progress.done_count(), app.progress.total());
+        progress::done_line(app.progress.done_count(), app.progress.total());
         println!("Current exercise: {}", ex.path.display());
         if passed {
             println!("Press `n` for the next exercise. {KEYS}");
@@ -342,10 +301,4 @@ async fn join(run: &mut Option<JoinHandle<Result<ExerciseResult>>>) -> Result<Ex
         Some(handle) => handle.await.context("the check task failed")?,
         None => std::future::pending().await,
     }
-}
-
-fn rel(app: &App, path: &Path) -> PathBuf {
-    path.strip_prefix(&app.course.root)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|_| path.to_path_buf())
 }

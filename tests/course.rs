@@ -61,7 +61,9 @@ fn cases() -> Vec<Case> {
                         .lines()
                         .next()
                         .and_then(|l| l.strip_prefix(prefix))
-                        .unwrap_or_else(|| panic!("{} has no `{prefix}` first line", path.display()))
+                        .unwrap_or_else(|| {
+                            panic!("{} has no `{prefix}` first line", path.display())
+                        })
                         .trim()
                         .to_string(),
                     None => "pass".to_string(),
@@ -180,7 +182,8 @@ fn every_trap_and_alternative_gets_its_declared_verdict() {
                 e["status"],
                 e["message"]
             ));
-        } else if case.expect == "timeout" && !e["message"].as_str().unwrap().contains("timed out") {
+        } else if case.expect == "timeout" && !e["message"].as_str().unwrap().contains("timed out")
+        {
             wrong.push(format!("{}: {}", case.file.display(), e["message"]));
         }
     }

@@ -32,7 +32,7 @@ fn grades_the_course_itself_in_every_format() {
         "error    quadruple                        0/2  exercises/more/quadruple.rs:2:",
         "fail     hello                            0/1  main failed: `main` exited with code 1",
         "Score: 0/5 (0 passed, 3 failed, 1 errors, 0 timeouts of 4 exercises; tests modified in 0)",
-        "Enforced on each test: deadline 3s per test",
+        "Enforced on each test:\n  deadline: 3s per test",
     ] {
         assert!(text.contains(line), "missing {line:?} in:\n{text}");
     }

@@ -1,158 +1,43 @@
 //! `dev check`: the course verifies itself. Every exercise fails as shipped (fast: an error or
 //! a failing test, not a timeout), every solution passes with strict clippy, is rustfmt-clean
-//! and passes `--repeat` times; info.toml, the files and the course package's bins agree.
+//! and passes `--repeat` times; info.toml, the files and the course package's bins agree; and
+//! every trap (a plausible wrong fix) gets its declared verdict while every alternative fix
+//! passes (`cases`).
+
+mod cases;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 
 use crate::app::App;
 use crate::build::{self, BuildKind, Built};
-use crate::check::Target;
-use crate::cli::exit;
+use crate::checker::{Checker, Quiet, Target};
 use crate::course::Course;
+use crate::exit;
 use crate::report::Status;
 use crate::source;
 
-/// Problems found, per exercise name ("" for the course as a whole).
-type Problems = BTreeMap<String, Vec<String>>;
+/// What `dev check` found: problems per exercise name ("" for the course as a whole), and the
+/// table's row per exercise.
+#[derive(Default)]
+struct Findings {
+    problems: BTreeMap<String, Vec<String>>,
+    rows: BTreeMap<String, Row>,
+}
 
-pub async fn check(app: &mut App, repeat: u32) -> Result<u8> {
-    let course = app.course.clone();
-    let mut problems: Problems = BTreeMap::new();
-    let mut add = |name: &str, p: String| problems.entry(name.to_string()).or_default().push(p);
-
-    for (name, p) in static_problems(&course)? {
-        add(&name, p);
-    }
-    let checker = app.checker()?.clone();
-    let bins: HashSet<&String> = checker.pkg.bins.iter().collect();
-    for ex in &course.exercises {
-        for bin in [ex.name.clone(), ex.sol_bin()] {
-            if !bins.contains(&bin) {
-                add(
-                    &ex.name,
-                    format!("the course package has no bin `{bin}` (run `tokiolings dev update`)"),
-                );
-            }
-        }
+impl Findings {
+    fn add(&mut self, name: &str, problem: String) {
+        self.problems
+            .entry(name.to_string())
+            .or_default()
+            .push(problem);
     }
 
-    eprintln!("Checking that every exercise fails as shipped…");
-    let unsolved: Vec<Target> = course
-        .exercises
-        .iter()
-        .filter(|e| !e.skip_check_unsolved)
-        .map(|e| Target::exercise(&course, e))
-        .collect();
-    let mut table: BTreeMap<String, Row> = BTreeMap::new();
-    for r in checker.check_all(&unsolved, &|_| {}, &|_| {}).await? {
-        let row = table.entry(r.name.clone()).or_default();
-        row.shipped = format!("{:?}", r.status).to_lowercase();
-        match r.status {
-            Status::Pass => add(
-                &r.name,
-                "passes as shipped: it must fail until the learner fixes it".into(),
-            ),
-            Status::Timeout => add(
-                &r.name,
-                format!("times out as shipped ({}): it must fail fast", r.message),
-            ),
-            Status::Fail | Status::Error => {}
-        }
-    }
-
-    eprintln!("Checking every solution ({repeat} runs each)…");
-    let solutions: Vec<Target> = course
-        .exercises
-        .iter()
-        .filter(|e| course.root.join(&e.sol_path).is_file())
-        .map(|e| Target::solution(&course, e))
-        .collect();
-    for run in 1..=repeat {
-        for r in checker.check_all(&solutions, &|_| {}, &|_| {}).await? {
-            let row = table.entry(r.name.clone()).or_default();
-            let slowest = r.tests.iter().map(|t| t.duration_ms).max().unwrap_or(0);
-            row.slowest_ms = row.slowest_ms.max(slowest);
-            if r.passed() {
-                row.passes += 1;
-            } else {
-                add(
-                    &r.name,
-                    format!(
-                        "solution run {run}/{repeat}: {} — {}",
-                        status_word(r.status),
-                        r.message
-                    ),
-                );
-            }
-        }
-    }
-
-    eprintln!("Running clippy (-D warnings) and rustfmt on the solutions…");
-    let sol_bins: Vec<String> = solutions.iter().map(|t| t.bin.clone()).collect();
-    if !sol_bins.is_empty() {
-        let out = build::build(&checker.pkg, BuildKind::StrictClippy, &sol_bins, &|_| {}).await?;
-        for t in &solutions {
-            if let Ok(Built::Failed { diagnostics }) = out.outcome(BuildKind::StrictClippy, &t.bin)
-            {
-                let first = diagnostics
-                    .iter()
-                    .find(|d| d.is_error)
-                    .map(|d| d.summary())
-                    .unwrap_or_default();
-                add(&t.exercise.name, format!("clippy: {first}"));
-            }
-        }
-    }
-    for name in unformatted(&solutions)? {
-        add(
-            &name,
-            "solution is not rustfmt-formatted (run `rustfmt --edition 2024` on it)".into(),
-        );
-    }
-
-    // The table.
-    println!(
-        "{:<32} {:<8} {:<10} {:>9}  problems",
-        "exercise", "shipped", "solution", "slowest"
-    );
-    let mut failed = problems.get("").map_or(0, Vec::len);
-    for ex in &course.exercises {
-        let row = table.get(&ex.name).cloned().unwrap_or_default();
-        let probs = problems.get(&ex.name).cloned().unwrap_or_default();
-        failed += probs.len();
-        let shipped = if ex.skip_check_unsolved {
-            "skipped".to_string()
-        } else {
-            row.shipped.clone()
-        };
-        println!(
-            "{:<32} {:<8} {:<10} {:>7}ms  {}",
-            ex.name,
-            shipped,
-            format!("{}/{repeat} pass", row.passes),
-            row.slowest_ms,
-            if probs.is_empty() {
-                "ok".to_string()
-            } else {
-                probs.join("; ")
-            }
-        );
-    }
-    for p in problems.get("").into_iter().flatten() {
-        println!("course: {p}");
-    }
-    if failed == 0 {
-        println!(
-            "\nThe course is fine: {} exercises checked.",
-            course.exercises.len()
-        );
-        Ok(exit::OK)
-    } else {
-        println!("\n{failed} problem(s) found.");
-        Ok(exit::NOT_PASSED)
+    fn row(&mut self, name: &str) -> &mut Row {
+        self.rows.entry(name.to_string()).or_default()
     }
 }
 
@@ -161,14 +46,186 @@ struct Row {
     shipped: String,
     passes: u32,
     slowest_ms: u64,
+    /// Traps judged as declared / alternatives that passed, out of how many.
+    cases_ok: usize,
+    cases: usize,
 }
 
-fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Pass => "pass",
-        Status::Fail => "fail",
-        Status::Error => "error",
-        Status::Timeout => "timeout",
+/// What to check.
+pub struct Options {
+    pub repeat: u32,
+    /// Deadline of each trap's and alternative's tests (a trap that hangs waits this long).
+    pub case_timeout: Duration,
+}
+
+pub async fn check(app: &mut App, opts: Options) -> Result<u8> {
+    let course = app.course.clone();
+    let mut found = Findings::default();
+    for (name, p) in static_problems(&course)? {
+        found.add(&name, p);
+    }
+    let checker = app.checker()?.clone();
+    bins_listed(&course, &checker, &mut found);
+    eprintln!("Checking that every exercise fails as shipped…");
+    shipped_fail(&course, &checker, &mut found).await?;
+    eprintln!("Checking every solution ({} runs each)…", opts.repeat);
+    let solutions = solutions_pass(&course, &checker, opts.repeat, &mut found).await?;
+    eprintln!("Running clippy (-D warnings) and rustfmt on the solutions…");
+    lint(&checker, &solutions, &mut found).await?;
+    let cases = cases::find(&course)?;
+    eprintln!(
+        "Judging {} traps and alternative fixes (tests/traps, tests/alternatives)…",
+        cases.len()
+    );
+    cases::judge(&course, &checker, &cases, opts.case_timeout, &mut found).await?;
+    Ok(print_table(&course, &found, opts.repeat))
+}
+
+/// Every exercise and solution is a bin of the course package.
+fn bins_listed(course: &Course, checker: &Checker, found: &mut Findings) {
+    let bins: HashSet<&String> = checker.package().bins.iter().collect();
+    for ex in &course.exercises {
+        for bin in [ex.name.clone(), ex.sol_bin()] {
+            if !bins.contains(&bin) {
+                found.add(
+                    &ex.name,
+                    format!("the course package has no bin `{bin}` (run `tokiolings dev update`)"),
+                );
+            }
+        }
+    }
+}
+
+/// Every exercise fails as shipped, fast: an error or a failing test, never a pass or a hang.
+async fn shipped_fail(course: &Course, checker: &Checker, found: &mut Findings) -> Result<()> {
+    let unsolved: Vec<Target> = course
+        .exercises
+        .iter()
+        .filter(|e| !e.skip_check_unsolved)
+        .map(|e| Target::exercise(course, e))
+        .collect();
+    for r in checker.check_all(&unsolved, &Quiet).await? {
+        found.row(&r.name).shipped = r.status.to_string();
+        match r.status {
+            Status::Pass => found.add(
+                &r.name,
+                "passes as shipped: it must fail until the learner fixes it".into(),
+            ),
+            Status::Timeout => found.add(
+                &r.name,
+                format!("times out as shipped ({}): it must fail fast", r.message),
+            ),
+            Status::Fail | Status::Error => {}
+        }
+    }
+    Ok(())
+}
+
+/// Every solution passes, `repeat` times (a flaky test fails one of the runs).
+async fn solutions_pass(
+    course: &Course,
+    checker: &Checker,
+    repeat: u32,
+    found: &mut Findings,
+) -> Result<Vec<Target>> {
+    let solutions: Vec<Target> = course
+        .exercises
+        .iter()
+        .filter(|e| course.root.join(&e.sol_path).is_file())
+        .map(|e| Target::solution(course, e))
+        .collect();
+    for run in 1..=repeat {
+        for r in checker.check_all(&solutions, &Quiet).await? {
+            let slowest = r.tests.iter().map(|t| t.duration_ms).max().unwrap_or(0);
+            let row = found.row(&r.name);
+            row.slowest_ms = row.slowest_ms.max(slowest);
+            if r.passed() {
+                row.passes += 1;
+            } else {
+                found.add(
+                    &r.name,
+                    format!("solution run {run}/{repeat}: {} — {}", r.status, r.message),
+                );
+            }
+        }
+    }
+    Ok(solutions)
+}
+
+/// Solutions are clippy-clean (`-D warnings`) and rustfmt-formatted.
+async fn lint(checker: &Checker, solutions: &[Target], found: &mut Findings) -> Result<()> {
+    let sol_bins: Vec<String> = solutions.iter().map(|t| t.bin.clone()).collect();
+    if !sol_bins.is_empty() {
+        let out = build::build(
+            checker.package(),
+            BuildKind::StrictClippy,
+            &sol_bins,
+            &|_| {},
+        )
+        .await?;
+        for t in solutions {
+            if let Ok(Built::Failed { diagnostics }) = out.outcome(BuildKind::StrictClippy, &t.bin)
+            {
+                let first = diagnostics
+                    .iter()
+                    .find(|d| d.is_error)
+                    .map(|d| d.summary())
+                    .unwrap_or_default();
+                found.add(&t.exercise.name, format!("clippy: {first}"));
+            }
+        }
+    }
+    for name in unformatted(solutions)? {
+        found.add(
+            &name,
+            "solution is not rustfmt-formatted (run `rustfmt --edition 2024` on it)".into(),
+        );
+    }
+    Ok(())
+}
+
+/// The table, one row per exercise; the exit code.
+fn print_table(course: &Course, found: &Findings, repeat: u32) -> u8 {
+    println!(
+        "{:<32} {:<8} {:<10} {:>9} {:>6}  problems",
+        "exercise", "shipped", "solution", "slowest", "cases"
+    );
+    let mut failed = found.problems.get("").map_or(0, Vec::len);
+    for ex in &course.exercises {
+        let row = found.rows.get(&ex.name).cloned().unwrap_or_default();
+        let probs = found.problems.get(&ex.name).cloned().unwrap_or_default();
+        failed += probs.len();
+        let shipped = if ex.skip_check_unsolved {
+            "skipped".to_string()
+        } else {
+            row.shipped.clone()
+        };
+        println!(
+            "{:<32} {:<8} {:<10} {:>7}ms {:>6}  {}",
+            ex.name,
+            shipped,
+            format!("{}/{repeat} pass", row.passes),
+            row.slowest_ms,
+            format!("{}/{}", row.cases_ok, row.cases),
+            if probs.is_empty() {
+                "ok".to_string()
+            } else {
+                probs.join("; ")
+            }
+        );
+    }
+    for p in found.problems.get("").into_iter().flatten() {
+        println!("course: {p}");
+    }
+    if failed == 0 {
+        println!(
+            "\nThe course is fine: {} exercises checked.",
+            course.exercises.len()
+        );
+        exit::OK
+    } else {
+        println!("\n{failed} problem(s) found.");
+        exit::NOT_PASSED
     }
 }
 

@@ -6,14 +6,13 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use indicatif::ProgressBar;
 
 use super::scratch::{Scratch, ScratchBin};
-use super::{GradeContext, Graded, Submission, limits, splice, status_word};
+use super::{GradeContext, Graded, Submission, limits, splice};
 use crate::build::BuildKind;
-use crate::check::{Checker, Target};
+use crate::checker::{Checker, Events, Target};
 use crate::course::Exercise;
-use crate::report::{ExerciseResult, Status};
+use crate::report::ExerciseResult;
 use crate::supervise;
 
 /// What happened to one (submission, exercise) before the build.
@@ -37,10 +36,10 @@ pub async fn grade_submissions(
     ctx: &GradeContext,
     subs: &[Submission],
     protect: &[PathBuf],
-    bar: &ProgressBar,
+    events: &dyn Events,
 ) -> Result<Graded> {
     let scratch = Scratch::new(&ctx.course_pkg)?;
-    let result = grade_in(ctx, subs, protect, bar, &scratch).await;
+    let result = grade_in(ctx, subs, protect, events, &scratch).await;
     scratch.clean_artifacts();
     result
 }
@@ -49,14 +48,48 @@ async fn grade_in(
     ctx: &GradeContext,
     subs: &[Submission],
     protect: &[PathBuf],
-    bar: &ProgressBar,
+    events: &dyn Events,
     scratch: &Scratch,
 ) -> Result<Graded> {
-    let course = &ctx.course;
-    // A snapshot of the canonical files, taken before any learner code runs.
+    let canonical = canonical_snapshot(ctx, scratch)?;
+    let plan = Plan::make(ctx, subs, &canonical, scratch)?;
+    let pkg = scratch.finish(&ctx.course_pkg, &plan.bins)?;
+    std::fs::create_dir_all(&scratch.target_dir)
+        .with_context(|| format!("failed to create {}", scratch.target_dir.display()))?;
+
+    let mut protected = vec![
+        ctx.course.root.clone(),
+        scratch.root.clone(),
+        scratch.target_dir.clone(),
+    ];
+    protected.extend(subs.iter().map(|s| s.root.clone()));
+    protected.extend(protect.iter().cloned());
+    let sandbox = limits::prepare(
+        &ctx.policy,
+        &protected,
+        deadline_text(ctx),
+        supervise::DEFAULT_OUTPUT_CAP,
+    )
+    .await?;
+    let checker = Checker::builder(&ctx.course, pkg)
+        .canonical_root(scratch.root.join("canonical"))
+        .timeout(ctx.timeout)
+        .tests_build(BuildKind::AllTests)
+        .sandbox(sandbox.wrap.clone(), sandbox.log_root.path().to_path_buf())
+        .build();
+    let judged = checker.check_all(&plan.targets, events).await?;
+    Ok(Graded {
+        results: plan.assemble(judged, events),
+        enforced: sandbox.enforced,
+    })
+}
+
+/// A snapshot of the canonical files, taken before any learner code runs; `None` where the
+/// course has no solution file.
+fn canonical_snapshot(ctx: &GradeContext, scratch: &Scratch) -> Result<Vec<Option<String>>> {
     let mut canonical = Vec::new();
     for ex in &ctx.exercises {
-        let path = course.root.join(&ex.sol_path);
+        let path = ctx.course.root.join(&ex.sol_path);
         let text = if path.is_file() {
             let text = std::fs::read_to_string(&path)
                 .with_context(|| format!("failed to read {}", path.display()))?;
@@ -67,121 +100,112 @@ async fn grade_in(
         };
         canonical.push(text);
     }
+    Ok(canonical)
+}
 
-    let mut targets = Vec::new();
-    let mut bins = Vec::new();
-    let mut prepared: Vec<Vec<Prepared>> = Vec::new();
-    for (i, sub) in subs.iter().enumerate() {
-        let mut row = Vec::new();
-        for (ex, canon) in ctx.exercises.iter().zip(&canonical) {
-            let theirs = match read_submitted(&sub.root, &ex.path) {
-                Ok(text) => text,
-                Err(why) => {
-                    row.push(Prepared::Done(unbuilt(ex, why)));
-                    continue;
-                }
-            };
-            let (text, note) = match canon.as_deref().map(|c| splice::splice(&theirs, c)) {
-                None => (theirs, Note::NoCanonicalTests),
-                Some(Ok(None)) => (theirs, Note::None),
-                Some(Ok(Some(s))) if s.tests_modified => (s.text, Note::TestsModified),
-                Some(Ok(Some(s))) => (s.text, Note::None),
-                Some(Err(e)) => {
-                    row.push(Prepared::Done(unbuilt(
-                        ex,
-                        format!(
-                            "the course's canonical tests ({}) could not be read: {e:#}",
-                            ex.sol_path.display()
-                        ),
-                    )));
-                    continue;
-                }
-            };
-            let rel = Path::new(&format!("s{i}")).join(&ex.path);
-            let source = scratch.write(&rel, &text)?;
-            let bin = scratch.bin_name(i, &ex.name);
-            bins.push(ScratchBin {
-                name: bin.clone(),
-                path: rel,
-                test: ex.test,
-            });
-            row.push(Prepared::Target {
-                index: targets.len(),
-                note,
-            });
-            targets.push(Target {
-                exercise: ex.clone(),
-                bin,
-                source,
-            });
+/// Every (submission, exercise): a bin of the scratch package, or a result already.
+struct Plan {
+    targets: Vec<Target>,
+    bins: Vec<ScratchBin>,
+    /// Per submission, per exercise.
+    rows: Vec<Vec<Prepared>>,
+}
+
+impl Plan {
+    fn make(
+        ctx: &GradeContext,
+        subs: &[Submission],
+        canonical: &[Option<String>],
+        scratch: &Scratch,
+    ) -> Result<Self> {
+        let mut plan = Plan {
+            targets: Vec::new(),
+            bins: Vec::new(),
+            rows: Vec::new(),
+        };
+        for (i, sub) in subs.iter().enumerate() {
+            let mut row = Vec::new();
+            for (ex, canon) in ctx.exercises.iter().zip(canonical) {
+                row.push(plan.prepare(i, sub, ex, canon.as_deref(), scratch)?);
+            }
+            plan.rows.push(row);
         }
-        prepared.push(row);
+        Ok(plan)
     }
-    let pkg = scratch.finish(&ctx.course_pkg, &bins)?;
-    std::fs::create_dir_all(&scratch.target_dir)
-        .with_context(|| format!("failed to create {}", scratch.target_dir.display()))?;
 
-    let mut protected = vec![
-        course.root.clone(),
-        scratch.root.clone(),
-        scratch.target_dir.clone(),
-    ];
-    protected.extend(subs.iter().map(|s| s.root.clone()));
-    protected.extend(protect.iter().cloned());
-    let sandbox = limits::prepare(
-        &ctx.limits,
-        &protected,
-        deadline_text(ctx),
-        supervise::DEFAULT_OUTPUT_CAP,
-    )
-    .await?;
+    /// The learner's file with the canonical tests spliced in, as a bin; or why it can't be.
+    fn prepare(
+        &mut self,
+        student: usize,
+        sub: &Submission,
+        ex: &Exercise,
+        canon: Option<&str>,
+        scratch: &Scratch,
+    ) -> Result<Prepared> {
+        let theirs = match read_submitted(&sub.root, &ex.path) {
+            Ok(text) => text,
+            Err(why) => return Ok(Prepared::Done(ExerciseResult::unbuilt(ex, why))),
+        };
+        let (text, note) = match canon.map(|c| splice::splice(&theirs, c)) {
+            None => (theirs, Note::NoCanonicalTests),
+            Some(Ok(None)) => (theirs, Note::None),
+            Some(Ok(Some(s))) if s.tests_modified => (s.text, Note::TestsModified),
+            Some(Ok(Some(s))) => (s.text, Note::None),
+            Some(Err(e)) => {
+                return Ok(Prepared::Done(ExerciseResult::unbuilt(
+                    ex,
+                    format!(
+                        "the course's canonical tests ({}) could not be read: {e:#}",
+                        ex.sol_path.display()
+                    ),
+                )));
+            }
+        };
+        let rel = Path::new(&format!("s{student}")).join(&ex.path);
+        let source = scratch.write(&rel, &text)?;
+        let bin = scratch.bin_name(student, &ex.name);
+        self.bins.push(ScratchBin {
+            name: bin.clone(),
+            path: rel,
+            test: ex.test,
+        });
+        self.targets.push(Target {
+            exercise: ex.clone(),
+            bin,
+            source,
+        });
+        Ok(Prepared::Target {
+            index: self.targets.len() - 1,
+            note,
+        })
+    }
 
-    let mut checker = Checker::new(course, pkg);
-    checker.canonical_root = scratch.root.join("canonical");
-    checker.timeout_override = ctx.timeout;
-    checker.tests_build = BuildKind::AllTests;
-    checker.log_root = Some(sandbox.log_root.path().to_path_buf());
-    checker.wrap = Some(sandbox.wrap.clone());
-    let tag = scratch.tag.clone();
-    let on_build = |krate: &str| {
-        if !krate.starts_with(&tag) {
-            bar.set_message(format!("compiling {krate}"));
-        } else {
-            bar.set_message("compiling the submissions");
-        }
-    };
-    let on_done = |r: &ExerciseResult| {
-        bar.inc(1);
-        bar.set_message(format!("{} {}", r.name, status_word(r.status)));
-    };
-    let mut judged: Vec<Option<ExerciseResult>> = checker
-        .check_all(&targets, &on_build, &on_done)
-        .await?
-        .into_iter()
-        .map(Some)
-        .collect();
-
-    let mut results = Vec::new();
-    for (i, row) in prepared.into_iter().enumerate() {
-        let mut out = Vec::new();
-        for p in row {
-            match p {
-                Prepared::Done(r) => {
-                    bar.inc(1);
-                    out.push(r);
-                }
-                Prepared::Target { index, note } => {
-                    let r = judged[index].take().expect("each target judged once");
-                    out.push(finish(r, i, &targets[index].bin, note));
+    /// Per submission, its results in exercise order.
+    fn assemble(
+        self,
+        judged: Vec<ExerciseResult>,
+        events: &dyn Events,
+    ) -> Vec<Vec<ExerciseResult>> {
+        let mut judged: Vec<Option<ExerciseResult>> = judged.into_iter().map(Some).collect();
+        let mut results = Vec::new();
+        for (i, row) in self.rows.into_iter().enumerate() {
+            let mut out = Vec::new();
+            for p in row {
+                match p {
+                    Prepared::Done(r) => {
+                        events.skipped(&r);
+                        out.push(r);
+                    }
+                    Prepared::Target { index, note } => {
+                        let r = judged[index].take().expect("each target judged once");
+                        out.push(finish(r, i, &self.targets[index].bin, note));
+                    }
                 }
             }
+            results.push(out);
         }
-        results.push(out);
+        results
     }
-    Ok(Graded {
-        results,
-        enforced: sandbox.enforced,
-    })
 }
 
 /// A learner's exercise file. It must be a plain file inside their copy: a symlink could hand
@@ -197,22 +221,6 @@ fn read_submitted(root: &Path, rel: &Path) -> std::result::Result<String, String
         )),
         Ok(_) => std::fs::read_to_string(&path)
             .map_err(|e| format!("failed to read {}: {e}", rel.display())),
-    }
-}
-
-/// A result for an exercise that was not built.
-fn unbuilt(ex: &Exercise, message: String) -> ExerciseResult {
-    ExerciseResult {
-        name: ex.name.clone(),
-        dir: ex.section().to_string(),
-        status: Status::Error,
-        tests_modified: false,
-        points: 0,
-        max_points: ex.points,
-        duration_ms: 0,
-        message,
-        tests: Vec::new(),
-        compiler_output: String::new(),
     }
 }
 

@@ -6,9 +6,11 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use super::{GradeContext, GradeReport, Submission, csv, grade_submissions, html};
-use crate::cli::exit;
-use crate::progress::write_atomically;
+use super::{GradeContext, GradeReport, Submission, grade_submissions};
+use crate::exit;
+use crate::fsutil::write_atomically;
+use crate::render::progress::ExerciseBar;
+use crate::render::{csv, html};
 use crate::report::Report;
 
 pub const DEFAULT_OUTPUT: &str = "grade-report";
@@ -27,16 +29,16 @@ pub async fn grade_class(
         .with_context(|| format!("failed to create the report directory {}", out.display()))?;
     let out = out.canonicalize()?;
     let subs = submissions(&dir, &out)?;
-    let total = (subs.len() * ctx.exercises.len()) as u64;
+    let total = subs.len() * ctx.exercises.len();
     eprintln!(
         "Grading {} submissions × {} exercises from {}…",
         subs.len(),
         ctx.exercises.len(),
         dir.display()
     );
-    let bar = super::progress_bar(total);
+    let bar = ExerciseBar::new(total, true);
     let graded = grade_submissions(ctx, &subs, std::slice::from_ref(&out), &bar).await;
-    bar.finish_and_clear();
+    bar.finish();
     let graded = graded?;
 
     let course = &ctx.course.name;

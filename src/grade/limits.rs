@@ -1,4 +1,4 @@
-//! What grade mode enforces on each test process, and the report of it: the limit flags, the
+//! What grade mode enforces on each test process, and the report of it: the policy, the
 //! probe that finds out which parts of the sandbox work on this machine (degrading one step at
 //! a time), and the command wrapper the checker runs tests through.
 
@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
 use super::sandbox::{self, Spec};
-use crate::check::CommandWrapper;
+use crate::checker::CommandWrapper;
 use crate::supervise;
 
 const MIB: u64 = 1024 * 1024;
@@ -19,27 +19,35 @@ const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 /// Top-level directories tests may write to (and the kernel's own).
 const WRITABLE_TOP: &[&str] = &["dev", "proc", "sys"];
 
-/// Resource limits of each test process.
-#[derive(clap::Args, Clone, Debug)]
-pub struct LimitArgs {
+/// What grade mode asks of each test (the `grade` limit flags, as plain data).
+#[derive(Clone, Debug)]
+pub struct SandboxPolicy {
     /// Address space of each test process, in MiB (0: no limit).
-    #[arg(long, value_name = "MIB", default_value_t = 2048)]
     pub memory_mib: u64,
     /// CPU time of each test process, in seconds (0: no limit).
-    #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub cpu_secs: u64,
     /// Processes and threads each test may start (0: no limit).
-    #[arg(long, value_name = "N", default_value_t = 256)]
     pub max_procs: u64,
     /// Largest file a test may write, in MiB (0: no limit).
-    #[arg(long, value_name = "MIB", default_value_t = 1024)]
     pub file_size_mib: u64,
     /// Let tests reach the network beyond loopback.
-    #[arg(long)]
     pub allow_network: bool,
     /// Run tests without the sandbox: only the deadline, output cap and closed stdin.
-    #[arg(long)]
     pub no_sandbox: bool,
+}
+
+impl SandboxPolicy {
+    /// No sandbox and no limits: for code the grader's user wrote (a course's own traps).
+    pub fn none() -> Self {
+        Self {
+            memory_mib: 0,
+            cpu_secs: 0,
+            max_procs: 0,
+            file_size_mib: 0,
+            allow_network: true,
+            no_sandbox: true,
+        }
+    }
 }
 
 /// What was enforced on every test process: the report's top-level `enforced` field.
@@ -79,7 +87,7 @@ pub struct Sandbox {
 /// Finds out what works here and builds the wrapper. `protect` (the course, submissions,
 /// scratch copies, canonical tests, report dir) is made read-only along with the system.
 pub async fn prepare(
-    args: &LimitArgs,
+    args: &SandboxPolicy,
     protect: &[PathBuf],
     deadline: String,
     output_cap: usize,
@@ -156,8 +164,6 @@ fn clean_env(cmd: &mut Command, home: &Path) {
         .env("LANG", "C.UTF-8");
 }
 
-/// Tries the full sandbox, then without network isolation, then without namespaces; keeps the
-/// first that passes its probe and records what it enforces.
 /// The only places a sandboxed test can write.
 #[derive(Clone, Copy)]
 struct Private<'a> {
@@ -167,8 +173,10 @@ struct Private<'a> {
     logs: &'a Path,
 }
 
+/// Tries the full sandbox, then without network isolation, then without namespaces; keeps the
+/// first that passes its probe and records what it enforces.
 async fn probe_best(
-    args: &LimitArgs,
+    args: &SandboxPolicy,
     protect: &[PathBuf],
     status_root: &Path,
     private: Private<'_>,
@@ -281,7 +289,7 @@ fn system_dirs() -> Vec<PathBuf> {
     dirs
 }
 
-fn describe(spec: &Spec, args: &LimitArgs, e: &mut Enforced) {
+fn describe(spec: &Spec, args: &SandboxPolicy, e: &mut Enforced) {
     e.memory_bytes = spec.memory_bytes;
     e.cpu_secs = spec.cpu_secs;
     e.file_size_bytes = spec.file_size_bytes;

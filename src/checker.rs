@@ -45,34 +45,83 @@ impl Target {
     }
 }
 
-/// Knobs shared by every check of a run.
-#[derive(Clone)]
-pub struct Checker {
-    pub pkg: Arc<CoursePackage>,
-    /// Bounds how many test processes run at once (across exercises too).
-    pub slots: Arc<Semaphore>,
-    pub output_cap: usize,
-    /// Replaces every exercise's `timeout_secs` (tests of the grader, impatient authors).
-    pub timeout_override: Option<Duration>,
-    /// Where the test harnesses' log files go (a temp dir by default): grade mode's sandbox
-    /// leaves only this one writable.
-    pub log_root: Option<PathBuf>,
-    /// Where the canonical tests come from (the course's solutions by default).
-    pub canonical_root: PathBuf,
-    /// How test harnesses are built: `Tests`, or `AllTests` for a generated package.
-    pub tests_build: BuildKind,
-    /// Makes the command a test (or `main`) runs as; grade mode wraps the executable in its
-    /// sandbox. `None`: the executable itself.
-    pub wrap: Option<CommandWrapper>,
+/// What a check reports while it runs. The core never prints: `render::progress` draws these.
+pub trait Events: Sync {
+    /// cargo finished compiling a crate (a dependency, or an exercise).
+    fn compiled(&self, _krate: &str) {}
+    /// An exercise was judged.
+    fn judged(&self, _result: &ExerciseResult) {}
+    /// An exercise was judged without building it (grade mode: a missing file).
+    fn skipped(&self, _result: &ExerciseResult) {}
 }
 
-/// See [`Checker::wrap`].
+/// Hears nothing.
+pub struct Quiet;
+
+impl Events for Quiet {}
+
+/// Checks targets of one course package. Made with [`Checker::builder`].
+#[derive(Clone)]
+pub struct Checker {
+    pkg: Arc<CoursePackage>,
+    /// Bounds how many test processes run at once (across exercises too).
+    slots: Arc<Semaphore>,
+    output_cap: usize,
+    /// Replaces every exercise's `timeout_secs` (tests of the grader, impatient authors).
+    timeout_override: Option<Duration>,
+    /// Where the test harnesses' log files go (a temp dir by default): grade mode's sandbox
+    /// leaves only this one writable.
+    log_root: Option<PathBuf>,
+    /// Where the canonical tests come from (the course's solutions by default).
+    canonical_root: PathBuf,
+    /// How test harnesses are built: `Tests`, or `AllTests` for a generated package.
+    tests_build: BuildKind,
+    /// Makes the command a test (or `main`) runs as; grade mode wraps the executable in its
+    /// sandbox. `None`: the executable itself.
+    wrap: Option<CommandWrapper>,
+}
+
+/// See [`CheckerBuilder::sandbox`].
 pub type CommandWrapper = Arc<dyn Fn(&Path) -> Command + Send + Sync>;
 
+/// Configures a [`Checker`]: the defaults check a course's own package as a learner would.
+pub struct CheckerBuilder(Checker);
+
+impl CheckerBuilder {
+    /// Replaces every exercise's `timeout_secs`.
+    pub fn timeout(mut self, t: Option<Duration>) -> Self {
+        self.0.timeout_override = t;
+        self
+    }
+
+    /// Runs every test through `wrap`, with its log file under `log_root` (grade mode).
+    pub fn sandbox(mut self, wrap: CommandWrapper, log_root: PathBuf) -> Self {
+        self.0.wrap = Some(wrap);
+        self.0.log_root = Some(log_root);
+        self
+    }
+
+    /// Takes the expected tests from solutions under `root` instead of the course's.
+    pub fn canonical_root(mut self, root: PathBuf) -> Self {
+        self.0.canonical_root = root;
+        self
+    }
+
+    /// Builds test harnesses with `kind` (`AllTests` for a generated package).
+    pub fn tests_build(mut self, kind: BuildKind) -> Self {
+        self.0.tests_build = kind;
+        self
+    }
+
+    pub fn build(self) -> Checker {
+        self.0
+    }
+}
+
 impl Checker {
-    pub fn new(course: &Course, pkg: CoursePackage) -> Self {
+    pub fn builder(course: &Course, pkg: CoursePackage) -> CheckerBuilder {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        Self {
+        CheckerBuilder(Self {
             canonical_root: course.root.clone(),
             log_root: None,
             pkg: Arc::new(pkg),
@@ -81,21 +130,28 @@ impl Checker {
             timeout_override: None,
             tests_build: BuildKind::Tests,
             wrap: None,
-        }
+        })
+    }
+
+    /// The course package this checker builds.
+    pub fn package(&self) -> &CoursePackage {
+        &self.pkg
     }
 
     fn deadline(&self, ex: &Exercise) -> Duration {
         self.timeout_override.unwrap_or(ex.timeout)
     }
 
-    /// Builds every target in one cargo invocation, then judges each. `on_build` hears each
-    /// compiled crate (for progress); `on_done` hears each result as it is ready.
+    /// Builds every target in one cargo invocation, then judges each; `events` hears the
+    /// compiled crates and each result as it is ready. A fault of one target (its tests can't
+    /// be listed, its log dir can't be made) is that exercise's `error`; only a fault of the
+    /// whole run (cargo can't be started) is an `Err`.
     pub async fn check_all(
         &self,
         targets: &[Target],
-        on_build: &(dyn Fn(&str) + Sync),
-        on_done: &(dyn Fn(&ExerciseResult) + Sync),
+        events: &dyn Events,
     ) -> Result<Vec<ExerciseResult>> {
+        let on_build = |krate: &str| events.compiled(krate);
         let start = Instant::now();
         let mut results: Vec<Option<ExerciseResult>> = vec![None; targets.len()];
         for kind in [self.tests_build, BuildKind::Bin] {
@@ -108,7 +164,7 @@ impl Checker {
             if bins.is_empty() {
                 continue;
             }
-            let out = build::build(&self.pkg, kind, &bins, on_build).await?;
+            let out = build::build(&self.pkg, kind, &bins, &on_build).await?;
             let build_ms = start.elapsed().as_millis() as u64 / bins.len().max(1) as u64;
             let mut set = tokio::task::JoinSet::new();
             for i in idx {
@@ -128,6 +184,12 @@ impl Checker {
                 let this = self.clone();
                 set.spawn(async move {
                     let r = this.judge(&target, built, build_ms).await;
+                    let r = r.unwrap_or_else(|e| {
+                        ExerciseResult::unbuilt(
+                            &target.exercise,
+                            format!("the grader could not check this exercise: {e:#}"),
+                        )
+                    });
                     (i, r)
                 });
             }
@@ -135,7 +197,7 @@ impl Checker {
                 let mut judged = Vec::new();
                 while let Some(joined) = set.join_next().await {
                     let (i, r) = joined.context("a check task panicked")?;
-                    judged.push((i, r?));
+                    judged.push((i, r));
                 }
                 anyhow::Ok(judged)
             };
@@ -160,7 +222,7 @@ impl Checker {
                 if let Some(program) = &program {
                     program_must_compile(&mut r, program, &targets[i].bin);
                 }
-                on_done(&r);
+                events.judged(&r);
                 results[i] = Some(r);
             }
         }
@@ -171,32 +233,15 @@ impl Checker {
     }
 
     /// Checks one target.
-    pub async fn check(
-        &self,
-        target: &Target,
-        on_build: &(dyn Fn(&str) + Sync),
-    ) -> Result<ExerciseResult> {
-        let mut r = self
-            .check_all(std::slice::from_ref(target), on_build, &|_| {})
-            .await?;
+    pub async fn check(&self, target: &Target, events: &dyn Events) -> Result<ExerciseResult> {
+        let mut r = self.check_all(std::slice::from_ref(target), events).await?;
         Ok(r.remove(0))
     }
 
     async fn judge(&self, target: &Target, built: Built, build_ms: u64) -> Result<ExerciseResult> {
         let ex = &target.exercise;
         let start = Instant::now();
-        let mut result = ExerciseResult {
-            name: ex.name.clone(),
-            dir: ex.section().to_string(),
-            status: Status::Fail,
-            tests_modified: false,
-            points: 0,
-            max_points: ex.points,
-            duration_ms: 0,
-            message: String::new(),
-            tests: Vec::new(),
-            compiler_output: String::new(),
-        };
+        let mut result = ExerciseResult::new(ex);
         match built {
             Built::Failed { diagnostics } => {
                 result.status = Status::Error;
@@ -238,6 +283,7 @@ impl Checker {
         .await?;
         if let Built::Failed { diagnostics } = out.outcome(BuildKind::StrictClippy, &target.bin)? {
             result.status = Status::Fail;
+            result.lint_failed = true;
             result.message = format!("clippy (strict): {}", first_error(&diagnostics));
             result.compiler_output = render(&diagnostics);
         }
@@ -295,10 +341,7 @@ impl Checker {
                     .arg("--logfile")
                     .arg(&log);
                 let run = supervise::run(cmd, this.limits(deadline)).await?;
-                let harness = Harness::from_logfile(
-                    &std::fs::read_to_string(&log).unwrap_or_default(),
-                    &name,
-                );
+                let harness = Harness::from_log_path(&log, &name);
                 anyhow::Ok((i, verdict::judge_test(&name, &run, harness, deadline)))
             });
         }
@@ -386,23 +429,17 @@ impl Checker {
 pub const DEFAULT_WORKERS: &str = "3";
 
 fn missing(name: &str) -> TestResult {
-    TestResult {
-        name: name.to_string(),
-        status: TestStatus::Fail,
-        duration_ms: 0,
-        message: "this test of the course is missing from the file (deleted or renamed?)".into(),
-        output: String::new(),
-    }
+    TestResult::failed(
+        name,
+        "this test of the course is missing from the file (deleted or renamed?)",
+    )
 }
 
 fn ignored_test(name: &str) -> TestResult {
-    TestResult {
-        name: name.to_string(),
-        status: TestStatus::Fail,
-        duration_ms: 0,
-        message: "this test is marked `#[ignore]`, so it did not run: remove the attribute".into(),
-        output: String::new(),
-    }
+    TestResult::failed(
+        name,
+        "this test is marked `#[ignore]`, so it did not run: remove the attribute",
+    )
 }
 
 /// Tests compile the file as a test harness, where some mistakes go unseen (an `async fn main`

@@ -5,10 +5,8 @@ use anyhow::{Context, Result};
 use crate::course::Exercise;
 use crate::report::Report;
 
-use super::status_word;
-
 pub fn render(exercises: &[Exercise], students: &[(String, Report)]) -> Result<String> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut w = ::csv::Writer::from_writer(Vec::new());
     let mut header = vec!["student".to_string()];
     for e in exercises {
         header.push(format!("{} status", e.name));
@@ -20,7 +18,7 @@ pub fn render(exercises: &[Exercise], students: &[(String, Report)]) -> Result<S
         let mut row = vec![name.clone()];
         for (e, r) in exercises.iter().zip(&report.exercises) {
             debug_assert_eq!(e.name, r.name);
-            row.push(status_word(r.status).to_string());
+            row.push(r.status.to_string());
             row.push(r.points.to_string());
         }
         let s = &report.summary;

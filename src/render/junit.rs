@@ -83,6 +83,7 @@ mod tests {
             message: "m".into(),
             tests,
             compiler_output: "\u{1b}[31merror\u{1b}[0m: x".into(),
+            lint_failed: false,
         }
     }
 

@@ -1,0 +1,242 @@
+//! The terminal's verdicts, hints and lists, as `run`, `watch`, `hint` and `list` show them.
+//! Colours only on a terminal; the same text, plain, when piped.
+
+use console::{Term, style};
+
+use super::clean;
+use crate::course::{Course, Exercise};
+use crate::progress::Progress;
+use crate::report::{ExerciseResult, Status, TestResult, TestStatus};
+
+/// Shown under a timed-out test: what usually hangs async code.
+pub const TIMEOUT_ADVICE: &str = "\
+In async code this usually means one of:
+  - the runtime is blocked: `std::thread::sleep` or another blocking call inside async code
+    (use `tokio::time::sleep`, or move blocking work to `tokio::task::spawn_blocking`);
+  - a `std::sync::Mutex` guard is held across an `.await` (drop it first, or use `tokio::sync::Mutex`);
+  - a channel's receiver waits for ever because a `Sender` (often the original `tx`) is never dropped;
+  - `block_on` (or `futures::executor::block_on`) is called inside a runtime;
+  - a loop that never reaches an `.await` (e.g. it ignores `Ok(0)`, end of file).";
+
+/// Lines of a failing test's output shown in the terminal (the report keeps more).
+const OUTPUT_LINES: usize = 30;
+/// Compiler diagnostics shown: the first errors are the ones to fix.
+const DIAGNOSTICS: usize = 4;
+
+pub fn is_tty() -> bool {
+    Term::stdout().is_term()
+}
+
+/// Rustc's rendering keeps its colours on a terminal and loses them in a pipe.
+fn ansi(text: &str) -> String {
+    if console::colors_enabled() {
+        text.to_string()
+    } else {
+        console::strip_ansi_codes(text).into_owned()
+    }
+}
+
+/// The full verdict of one exercise, as `run` and `watch` show it.
+pub fn verdict(ex: &Exercise, r: &ExerciseResult) -> String {
+    match r.status {
+        Status::Error => format!(
+            "{}{} `{}` doesn't compile yet. Fix the first error: {}\n",
+            first_diagnostics(&r.compiler_output),
+            style("✗").red().bold(),
+            ex.name,
+            clean(&r.message)
+        ),
+        Status::Pass => format!(
+            "{} `{}` passes{}\n",
+            style("✓").green().bold(),
+            ex.name,
+            match r.tests.len() {
+                0 => String::new(),
+                1 if r.tests[0].name == "main" => " (main exited with 0)".into(),
+                n => format!(" ({n} tests)"),
+            }
+        ),
+        Status::Fail | Status::Timeout => not_done(ex, r),
+    }
+}
+
+/// A failing or timed-out exercise: each test's line, then what to do.
+fn not_done(ex: &Exercise, r: &ExerciseResult) -> String {
+    let mut out = String::new();
+    if !r.compiler_output.is_empty() {
+        // Warnings matter here: "futures do nothing unless you `.await`" is the clue.
+        out.push_str(&first_diagnostics(&r.compiler_output));
+    }
+    for t in &r.tests {
+        out.push_str(&test_line(t));
+    }
+    if r.tests.iter().any(|t| t.status == TestStatus::Timeout) {
+        out.push_str(&format!("\n{}\n", style(TIMEOUT_ADVICE).yellow()));
+    }
+    if r.lint_failed {
+        out.push_str(&format!(
+            "{} {}\n",
+            style("✗").red().bold(),
+            clean(&r.message)
+        ));
+    }
+    let passed = r
+        .tests
+        .iter()
+        .filter(|t| t.status == TestStatus::Pass)
+        .count();
+    out.push_str(&format!(
+        "\n{} `{}` is not done yet: {passed} of {} tests pass\n",
+        style("✗").red().bold(),
+        ex.name,
+        r.tests.len()
+    ));
+    out
+}
+
+fn test_line(t: &TestResult) -> String {
+    match t.status {
+        TestStatus::Pass => format!("  {} {}\n", style("✓").green(), t.name),
+        TestStatus::Fail => format!(
+            "  {} {} failed\n{}{}",
+            style("✗").red().bold(),
+            t.name,
+            indent(&clean(&t.message), "      "),
+            // The panic is the message already: show only what else was printed.
+            test_output(&without_panic(&t.output))
+        ),
+        TestStatus::Timeout => format!(
+            "  {} {} {}\n{}",
+            style("⏱").yellow().bold(),
+            t.name,
+            t.message,
+            test_output(&t.output)
+        ),
+    }
+}
+
+fn first_diagnostics(rendered: &str) -> String {
+    // rustc renders each diagnostic as one block ending in a blank line.
+    let blocks: Vec<&str> = rendered.split_inclusive("\n\n").collect();
+    let mut out: String = blocks.iter().take(DIAGNOSTICS).copied().collect();
+    if blocks.len() > DIAGNOSTICS {
+        out.push_str(&format!(
+            "({} more diagnostics not shown; fix the first ones first)\n\n",
+            blocks.len() - DIAGNOSTICS
+        ));
+    }
+    ansi(&out)
+}
+
+fn test_output(output: &str) -> String {
+    if output.trim().is_empty() {
+        return String::new();
+    }
+    let output = clean(output);
+    let lines: Vec<&str> = output.lines().collect();
+    let mut shown = lines[..lines.len().min(OUTPUT_LINES)].join("\n");
+    if lines.len() > OUTPUT_LINES {
+        shown.push_str(&format!("\n… ({} more lines)", lines.len() - OUTPUT_LINES));
+    }
+    format!(
+        "      {}\n{}",
+        style("output:").dim(),
+        indent(&shown, "      │ ")
+    )
+}
+
+/// The output minus the panic report (`thread '…' panicked at …` and its message lines).
+fn without_panic(output: &str) -> String {
+    let mut kept = Vec::new();
+    let mut in_panic = false;
+    for line in output.lines() {
+        if line.starts_with("thread '") && line.contains("' panicked at ") {
+            in_panic = true;
+            continue;
+        }
+        if in_panic && !line.trim().is_empty() {
+            continue;
+        }
+        in_panic = false;
+        kept.push(line);
+    }
+    kept.join("\n")
+}
+
+fn indent(text: &str, prefix: &str) -> String {
+    text.lines().map(|l| format!("{prefix}{l}\n")).collect()
+}
+
+pub fn hint(ex: &Exercise, hinglish: bool) -> String {
+    let text = match (&ex.hint_hinglish, hinglish) {
+        (Some(h), true) => h.as_str(),
+        (None, true) => {
+            return format!(
+                "{}\n(no Hinglish hint for this exercise yet; here is the English one)\n",
+                ex.hint
+            );
+        }
+        _ => ex.hint.as_str(),
+    };
+    format!("{text}\n")
+}
+
+/// Every exercise by section, with its status.
+pub fn list(course: &Course, progress: &Progress) -> String {
+    let mut out = String::new();
+    let mut section = None;
+    for (i, ex) in course.exercises.iter().enumerate() {
+        if section != Some(ex.section()) {
+            section = Some(ex.section());
+            let title = if ex.section().is_empty() {
+                "(no section)"
+            } else {
+                ex.section()
+            };
+            let in_section: Vec<&Exercise> = course
+                .exercises
+                .iter()
+                .filter(|e| e.section() == ex.section())
+                .collect();
+            let done = in_section
+                .iter()
+                .filter(|e| progress.is_done(&e.name))
+                .count();
+            out.push_str(&format!(
+                "\n{} {}\n",
+                style(title).bold(),
+                style(format!("{done}/{}", in_section.len())).dim()
+            ));
+        }
+        let current = i == progress.current();
+        let mark = if progress.is_done(&ex.name) {
+            style("✓ done   ").green()
+        } else {
+            style("· pending").dim()
+        };
+        let attempts = match progress.entry(&ex.name).map_or(0, |e| e.attempts) {
+            0 => String::new(),
+            1 => "  (1 attempt)".to_string(),
+            n => format!("  ({n} attempts)"),
+        };
+        let name = if current {
+            style(format!("{}  ◀ current", ex.name)).cyan().bold()
+        } else {
+            style(ex.name.clone())
+        };
+        out.push_str(&format!("  {mark}  {name}{}\n", style(attempts).dim()));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_loses_the_panic_but_keeps_the_prints() {
+        let out = "before\nthread 'tests::a' panicked at src/x.rs:1:1:\nassertion failed\n  left: 1\n\nafter";
+        assert_eq!(without_panic(out), "before\n\nafter");
+        assert_eq!(without_panic("thread 'x' panicked at a.rs:1:1:\nboom"), "");
+    }
+}

@@ -1,0 +1,21 @@
+//! `hint` and `list`: commands that only show the course and the learner's place in it.
+
+use anyhow::Result;
+
+use crate::app::App;
+use crate::exit;
+use crate::render::{progress, term};
+
+pub fn hint(app: &App, name: Option<&str>, hinglish: bool) -> Result<u8> {
+    let (_, ex) = app.exercise(name)?;
+    println!("Hint for `{}` ({}):\n", ex.name, ex.path.display());
+    print!("{}", term::hint(&ex, hinglish));
+    Ok(exit::OK)
+}
+
+pub fn list(app: &App) -> Result<u8> {
+    print!("{}", term::list(&app.course, &app.progress));
+    println!();
+    progress::done_line(app.progress.done_count(), app.progress.total());
+    Ok(exit::OK)
+}
