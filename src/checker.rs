@@ -79,6 +79,9 @@ pub struct Checker {
     /// Makes the command a test (or `main`) runs as; grade mode wraps the executable in its
     /// sandbox. `None`: the executable itself.
     wrap: Option<CommandWrapper>,
+    /// Run only the course's tests, not extra ones the file declares (grade mode: a learner's
+    /// own tests could only cost time, up to a deadline each).
+    only_course_tests: bool,
 }
 
 /// See [`CheckerBuilder::sandbox`].
@@ -113,6 +116,12 @@ impl CheckerBuilder {
         self
     }
 
+    /// Runs only the tests the course expects; a learner's extra tests are left out.
+    pub fn only_course_tests(mut self) -> Self {
+        self.0.only_course_tests = true;
+        self
+    }
+
     pub fn build(self) -> Checker {
         self.0
     }
@@ -130,6 +139,7 @@ impl Checker {
             timeout_override: None,
             tests_build: BuildKind::Tests,
             wrap: None,
+            only_course_tests: false,
         })
     }
 
@@ -312,7 +322,9 @@ impl Checker {
         let listed_set: HashSet<&String> = listed.iter().collect();
 
         let mut names: Vec<String> = expected.clone();
-        names.extend(listed.iter().filter(|n| !expected.contains(n)).cloned());
+        if !self.only_course_tests {
+            names.extend(listed.iter().filter(|n| !expected.contains(n)).cloned());
+        }
 
         let logdir = match &self.log_root {
             Some(root) => tempfile::tempdir_in(root),

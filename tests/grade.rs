@@ -275,3 +275,45 @@ fn grading_that_cannot_run_exits_2() {
         stderr_of(&out)
     );
 }
+
+/// The attack: learner code writes `ok NAME` into the harness's log and exits 0 (and tries
+/// again from a panic hook, and by renaming a fresh file over the log). Each course test seals
+/// itself first, so every write is refused and the wrong `sum` fails, with the sandbox and
+/// without it (GitHub-hosted runners have no namespaces, but they have Landlock).
+#[test]
+fn a_test_can_not_forge_its_own_pass() {
+    if tokiolings_guard::abi() == 0 {
+        let msg = "skipped a_test_can_not_forge_its_own_pass: this kernel has no Landlock";
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{msg} (required in CI)"
+        );
+        eprintln!("{msg}");
+        return;
+    }
+    let dir = workdir();
+    let course = course_in(dir.path());
+    let forger = dir.path().join("forger");
+    learner(&forger, "forges_log");
+    for extra in [None, Some("--no-sandbox")] {
+        let out = tokiolings(&course)
+            .current_dir(dir.path())
+            .args(["grade", "--format", "json", "--exercise", "sum"])
+            .args(extra)
+            .arg("--submission")
+            .arg(&forger)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let report = json_of(&out);
+        let sum = exercise(&report, "sum");
+        assert_eq!(sum["status"], "fail", "{extra:?}: {sum:#}");
+        assert!(
+            report["enforced"]["results"]
+                .as_str()
+                .unwrap()
+                .starts_with("sealed"),
+            "{report:#}"
+        );
+    }
+}

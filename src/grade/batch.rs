@@ -75,6 +75,7 @@ async fn grade_in(
         .canonical_root(scratch.root.join("canonical"))
         .timeout(ctx.timeout)
         .tests_build(BuildKind::AllTests)
+        .only_course_tests()
         .sandbox(sandbox.wrap.clone(), sandbox.log_root.path().to_path_buf())
         .build();
     let judged = checker.check_all(&plan.targets, events).await?;

@@ -66,6 +66,10 @@ pub struct Enforced {
     pub filesystem: String,
     pub leftover_processes: String,
     pub capabilities: String,
+    /// Whether a test's own code could write its result: each course test seals itself
+    /// (Landlock) before its body runs, so the harness log can't be forged.
+    #[serde(default)]
+    pub results: String,
     /// Why something asked for is not enforced on this machine.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -113,6 +117,7 @@ pub async fn prepare(
         filesystem: "not restricted (tests run in a scratch copy)".into(),
         leftover_processes: "killed with the test's process group; the test fails".into(),
         capabilities: "unchanged".into(),
+        results: results_protection(),
         notes: Vec::new(),
     };
     let status = tempfile::Builder::new()
@@ -154,6 +159,16 @@ pub async fn prepare(
         log_root,
         _status: status,
     })
+}
+
+/// What protects a test's result from the test's own code.
+fn results_protection() -> String {
+    match tokiolings_guard::abi() {
+        0 => "NOT protected: this kernel has no Landlock, so a test's own code could write a pass into its log".into(),
+        abi => format!(
+            "sealed: before each course test's body runs, Landlock (ABI {abi}) denies every file write outside the test's TMPDIR, so its log can't be forged"
+        ),
+    }
 }
 
 fn clean_env(cmd: &mut Command, home: &Path) {

@@ -12,6 +12,11 @@ use toml::{Table, Value};
 
 use crate::build::CoursePackage;
 
+/// The guard crate (`guard/` in this repository), compiled into every graded test binary.
+const GUARD_CRATE: &str = "tokiolings-guard";
+const GUARD_MANIFEST: &str = include_str!("../../guard/Cargo.toml");
+const GUARD_SOURCE: &str = include_str!("../../guard/src/lib.rs");
+
 /// One bin of the scratch package.
 #[derive(Clone, Debug)]
 pub struct ScratchBin {
@@ -78,7 +83,10 @@ impl Scratch {
     /// Writes the manifest, the cargo config (shared target dir) and the course's lock file,
     /// and returns the package to build.
     pub fn finish(&self, course_pkg: &CoursePackage, bins: &[ScratchBin]) -> Result<CoursePackage> {
-        let manifest = manifest(course_pkg, &self.package_name(), bins)?;
+        self.write(Path::new("guard/Cargo.toml"), GUARD_MANIFEST)?;
+        self.write(Path::new("guard/src/lib.rs"), GUARD_SOURCE)?;
+        let guard = self.root.join("guard");
+        let manifest = manifest(course_pkg, &self.package_name(), bins, &guard)?;
         let manifest_path = self.write(Path::new("Cargo.toml"), &manifest)?;
         let mut build = Table::new();
         build.insert(
@@ -141,109 +149,154 @@ fn remove_matching(dir: &Path, matches: impl Fn(&str) -> bool) {
 
 /// The scratch package's manifest: the course package's dependencies (path dependencies made
 /// absolute, `workspace = true` resolved), features and lints, and one `[[bin]]` per copy.
-pub fn manifest(course_pkg: &CoursePackage, name: &str, bins: &[ScratchBin]) -> Result<String> {
-    let path = &course_pkg.manifest;
-    let read = |p: &Path| -> Result<Table> {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("failed to read {}", p.display()))?;
-        text.parse::<Table>()
-            .with_context(|| format!("failed to parse {}", p.display()))
-    };
-    let course = read(path)?;
-    let course_dir = path.parent().unwrap_or(Path::new("."));
-    let ws_manifest = course_pkg.workspace_root.join("Cargo.toml");
-    let ws = if ws_manifest != *path && ws_manifest.is_file() {
-        read(&ws_manifest)?
-            .get("workspace")
-            .and_then(Value::as_table)
-            .cloned()
-            .unwrap_or_default()
-    } else {
-        course
-            .get("workspace")
-            .and_then(Value::as_table)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let ws_deps = ws
-        .get("dependencies")
-        .and_then(Value::as_table)
-        .cloned()
-        .unwrap_or_default();
-    let resolve = |deps: &Table| -> Table {
-        deps.iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    dependency(k, v, course_dir, &ws_deps, &course_pkg.workspace_root),
-                )
-            })
-            .collect()
-    };
-
-    let package = course.get("package").and_then(Value::as_table);
-    let edition = match package.and_then(|p| p.get("edition")) {
-        Some(Value::String(e)) => e.clone(),
-        Some(Value::Table(_)) => ws
-            .get("package")
-            .and_then(|p| p.get("edition"))
-            .and_then(Value::as_str)
-            .unwrap_or("2021")
-            .to_string(),
-        _ => "2015".to_string(),
-    };
+pub fn manifest(
+    course_pkg: &CoursePackage,
+    name: &str,
+    bins: &[ScratchBin],
+    guard: &Path,
+) -> Result<String> {
+    let src = Source::read(course_pkg)?;
     let mut out = Table::new();
-    let mut pkg = Table::new();
-    pkg.insert("name".into(), name.into());
-    pkg.insert("version".into(), "0.0.0".into());
-    pkg.insert("edition".into(), edition.into());
-    pkg.insert("publish".into(), false.into());
-    for auto in [
-        "autobins",
-        "autotests",
-        "autobenches",
-        "autoexamples",
-        "autolib",
-    ] {
-        pkg.insert(auto.into(), false.into());
-    }
-    out.insert("package".into(), pkg.into());
-
-    for section in ["dependencies", "dev-dependencies"] {
-        if let Some(deps) = course.get(section).and_then(Value::as_table) {
-            out.insert(section.into(), resolve(deps).into());
-        }
-    }
-    if let Some(targets) = course.get("target").and_then(Value::as_table) {
-        let mut t = Table::new();
-        for (cfg, sections) in targets {
-            let mut s = Table::new();
-            for section in ["dependencies", "dev-dependencies"] {
-                if let Some(deps) = sections.get(section).and_then(Value::as_table) {
-                    s.insert(section.into(), resolve(deps).into());
-                }
-            }
-            t.insert(cfg.clone(), s.into());
-        }
-        out.insert("target".into(), t.into());
-    }
-    if let Some(features) = course.get("features") {
+    out.insert("package".into(), src.package(name).into());
+    src.copy_dependencies(&mut out);
+    add_guard(&mut out, guard);
+    if let Some(features) = src.course.get("features") {
         out.insert("features".into(), features.clone());
     }
-    match course.get("lints") {
-        Some(Value::Table(l)) if l.get("workspace").and_then(Value::as_bool) == Some(true) => {
-            if let Some(wl) = ws.get("lints") {
-                out.insert("lints".into(), wl.clone());
-            }
-        }
-        Some(l) => {
-            out.insert("lints".into(), l.clone());
-        }
-        None => {}
+    if let Some(lints) = src.lints() {
+        out.insert("lints".into(), lints);
+    }
+    out.insert("bin".into(), bin_list(bins).into());
+    // Its own workspace: never a member of whatever surrounds the temp dir.
+    out.insert("workspace".into(), Table::new().into());
+    out.insert("profile".into(), quick_profile().into());
+    Ok(toml::to_string(&out)?)
+}
+
+/// The course package's manifest and its workspace's, as read.
+struct Source<'a> {
+    pkg: &'a CoursePackage,
+    course: Table,
+    /// The `[workspace]` table (of the workspace root, or of the course manifest itself).
+    ws: Table,
+}
+
+impl<'a> Source<'a> {
+    fn read(pkg: &'a CoursePackage) -> Result<Self> {
+        let read = |p: &Path| -> Result<Table> {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("failed to read {}", p.display()))?;
+            text.parse::<Table>()
+                .with_context(|| format!("failed to parse {}", p.display()))
+        };
+        let course = read(&pkg.manifest)?;
+        let ws_manifest = pkg.workspace_root.join("Cargo.toml");
+        let ws_doc = if ws_manifest != pkg.manifest && ws_manifest.is_file() {
+            read(&ws_manifest)?
+        } else {
+            course.clone()
+        };
+        let ws = ws_doc
+            .get("workspace")
+            .and_then(Value::as_table)
+            .cloned()
+            .unwrap_or_default();
+        Ok(Self { pkg, course, ws })
     }
 
-    let bins: Vec<Value> = bins
-        .iter()
+    fn package(&self, name: &str) -> Table {
+        let package = self.course.get("package").and_then(Value::as_table);
+        let edition = match package.and_then(|p| p.get("edition")) {
+            Some(Value::String(e)) => e.clone(),
+            Some(Value::Table(_)) => self
+                .ws
+                .get("package")
+                .and_then(|p| p.get("edition"))
+                .and_then(Value::as_str)
+                .unwrap_or("2021")
+                .to_string(),
+            _ => "2015".to_string(),
+        };
+        let mut pkg = Table::new();
+        pkg.insert("name".into(), name.into());
+        pkg.insert("version".into(), "0.0.0".into());
+        pkg.insert("edition".into(), edition.into());
+        pkg.insert("publish".into(), false.into());
+        for auto in [
+            "autobins",
+            "autotests",
+            "autobenches",
+            "autoexamples",
+            "autolib",
+        ] {
+            pkg.insert(auto.into(), false.into());
+        }
+        pkg
+    }
+
+    /// Dependencies, dev-dependencies and target-specific ones, resolved.
+    fn copy_dependencies(&self, out: &mut Table) {
+        for section in ["dependencies", "dev-dependencies"] {
+            if let Some(deps) = self.course.get(section).and_then(Value::as_table) {
+                out.insert(section.into(), self.resolve(deps).into());
+            }
+        }
+        if let Some(targets) = self.course.get("target").and_then(Value::as_table) {
+            let mut t = Table::new();
+            for (cfg, sections) in targets {
+                let mut s = Table::new();
+                for section in ["dependencies", "dev-dependencies"] {
+                    if let Some(deps) = sections.get(section).and_then(Value::as_table) {
+                        s.insert(section.into(), self.resolve(deps).into());
+                    }
+                }
+                t.insert(cfg.clone(), s.into());
+            }
+            out.insert("target".into(), t.into());
+        }
+    }
+
+    fn resolve(&self, deps: &Table) -> Table {
+        let ws_deps = self
+            .ws
+            .get("dependencies")
+            .and_then(Value::as_table)
+            .cloned()
+            .unwrap_or_default();
+        let dir = self.pkg.manifest.parent().unwrap_or(Path::new("."));
+        deps.iter()
+            .map(|(k, v)| {
+                let dep = dependency(k, v, dir, &ws_deps, &self.pkg.workspace_root);
+                (k.clone(), dep)
+            })
+            .collect()
+    }
+
+    /// The course's lints (the learner can't allow what it forbids), or the workspace's.
+    fn lints(&self) -> Option<Value> {
+        match self.course.get("lints") {
+            Some(Value::Table(l)) if l.get("workspace").and_then(Value::as_bool) == Some(true) => {
+                self.ws.get("lints").cloned()
+            }
+            other => other.cloned(),
+        }
+    }
+}
+
+/// The guard every spliced test calls first (`splice::SEAL`).
+fn add_guard(out: &mut Table, guard: &Path) {
+    let deps = out
+        .entry("dependencies")
+        .or_insert_with(|| Table::new().into());
+    if let Value::Table(deps) = deps {
+        let mut dep = Table::new();
+        dep.insert("path".into(), guard.to_string_lossy().into_owned().into());
+        deps.insert(GUARD_CRATE.into(), dep.into());
+    }
+}
+
+fn bin_list(bins: &[ScratchBin]) -> Vec<Value> {
+    bins.iter()
         .map(|b| {
             let mut t = Table::new();
             t.insert("name".into(), b.name.clone().into());
@@ -255,19 +308,18 @@ pub fn manifest(course_pkg: &CoursePackage, name: &str, bins: &[ScratchBin]) -> 
             t.insert("bench".into(), false.into());
             t.into()
         })
-        .collect();
-    out.insert("bin".into(), bins.into());
-    // Its own workspace: never a member of whatever surrounds the temp dir.
-    out.insert("workspace".into(), Table::new().into());
-    // Small, quick executables: nothing needs debug info, nothing is rebuilt incrementally.
+        .collect()
+}
+
+/// Small, quick executables: nothing needs debug info, nothing is rebuilt incrementally.
+fn quick_profile() -> Table {
     let mut dev = Table::new();
     dev.insert("debug".into(), false.into());
     dev.insert("strip".into(), "debuginfo".into());
     dev.insert("incremental".into(), false.into());
     let mut profile = Table::new();
     profile.insert("dev".into(), dev.into());
-    out.insert("profile".into(), profile.into());
-    Ok(toml::to_string(&out)?)
+    profile
 }
 
 /// One dependency, made to work from anywhere: `workspace = true` replaced by the workspace's
@@ -343,7 +395,7 @@ mod tests {
             path: "s0/exercises/x.rs".into(),
             test: true,
         }];
-        let text = manifest(&pkg, "tokiolings-grade-t", &bins).unwrap();
+        let text = manifest(&pkg, "tokiolings-grade-t", &bins, Path::new("/g")).unwrap();
         let m: Table = text.parse().unwrap();
         assert_eq!(m["package"]["edition"].as_str(), Some("2024"));
         assert_eq!(m["package"]["autobins"].as_bool(), Some(false));

@@ -49,7 +49,7 @@ pub fn splice(student: &str, canonical: &str) -> Result<Option<Spliced>> {
     let Some(range) = source::test_module_range(canonical)? else {
         return Ok(None);
     };
-    let module = guard_macros(&canonical[range.clone()])?;
+    let module = seal_tests(&guard_macros(&canonical[range.clone()])?)?;
     let spliced = match source::test_module_range(student) {
         Ok(Some(theirs)) => Spliced {
             text: format!(
@@ -114,6 +114,111 @@ fn guard_macros(module: &str) -> Result<String> {
         out.insert_str(pos, "::std::");
     }
     Ok(out)
+}
+
+/// The path of the guard's seal (`tokiolings-guard`, a dependency of every scratch package).
+pub const SEAL: &str = "::tokiolings_guard::seal();";
+
+/// Makes [`SEAL`] the first thing each test does, before any learner code can run: a `#[test]`
+/// gets it first in its body; a `#[tokio::test]` becomes a plain `#[test]` that seals and then
+/// builds the runtime the attribute asked for (its worker threads must be sealed too, and the
+/// attribute would build them before the body runs). Edits stay on their lines, so line numbers
+/// in failure messages are the canonical file's.
+fn seal_tests(module: &str) -> Result<String> {
+    let file = syn::parse_file(module).context("failed to parse the canonical test module")?;
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    let mut items: Vec<&syn::Item> = file.items.iter().collect();
+    while let Some(item) = items.pop() {
+        match item {
+            syn::Item::Mod(m) => items.extend(m.content.iter().flat_map(|(_, i)| i)),
+            syn::Item::Fn(f) => seal_edits(f, &mut edits)?,
+            _ => {}
+        }
+    }
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let mut out = module.to_string();
+    for (range, text) in edits {
+        out.replace_range(range, &text);
+    }
+    Ok(out)
+}
+
+fn seal_edits(f: &syn::ItemFn, edits: &mut Vec<(std::ops::Range<usize>, String)>) -> Result<()> {
+    let open = f.block.brace_token.span.open().byte_range().end;
+    let close = f.block.brace_token.span.close().byte_range().start;
+    for attr in &f.attrs {
+        let path: Vec<String> = attr
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
+        if path == ["test"] {
+            edits.push((open..open, format!(" {SEAL}")));
+            return Ok(());
+        }
+        if path == ["tokio", "test"] {
+            let start = attr.pound_token.span.byte_range().start;
+            let end = attr.bracket_token.span.close().byte_range().end;
+            edits.push((start..end, "#[test]".into()));
+            if let Some(a) = &f.sig.asyncness {
+                edits.push((a.span.byte_range(), String::new()));
+            }
+            let runtime = runtime_for(attr)?;
+            edits.push((
+                open..open,
+                format!(" {SEAL} {runtime}.block_on(async move {{"),
+            ));
+            edits.push((close..close, "})".into()));
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// The runtime a `#[tokio::test(…)]` attribute asks for, as an expression.
+fn runtime_for(attr: &syn::Attribute) -> Result<String> {
+    let mut flavor = "current_thread".to_string();
+    let mut workers = None;
+    let mut paused = false;
+    if let syn::Meta::List(_) = attr.meta {
+        let args = attr
+            .parse_args_with(
+                syn::punctuated::Punctuated::<syn::MetaNameValue, syn::Token![,]>::parse_terminated,
+            )
+            .context("failed to read a #[tokio::test] attribute")?;
+        for arg in args {
+            let key = arg
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let syn::Expr::Lit(lit) = &arg.value else {
+                continue;
+            };
+            match (key.as_str(), &lit.lit) {
+                ("flavor", syn::Lit::Str(s)) => flavor = s.value(),
+                ("worker_threads", syn::Lit::Int(n)) => {
+                    workers = Some(n.base10_digits().to_string())
+                }
+                ("start_paused", syn::Lit::Bool(b)) => paused = b.value,
+                _ => {}
+            }
+        }
+    }
+    let mut rt = match flavor.as_str() {
+        "multi_thread" => "::tokio::runtime::Builder::new_multi_thread()".to_string(),
+        _ => "::tokio::runtime::Builder::new_current_thread()".to_string(),
+    };
+    if let Some(n) = workers {
+        rt.push_str(&format!(".worker_threads({n})"));
+    }
+    rt.push_str(".enable_all()");
+    if paused {
+        rt.push_str(".start_paused(true)");
+    }
+    rt.push_str(".build().expect(\"failed to build the test's runtime\")");
+    Ok(rt)
 }
 
 fn bare_macro_calls(tokens: TokenStream, out: &mut Vec<usize>) {
@@ -210,5 +315,18 @@ mod tests {
     fn macro_definitions_and_paths_are_left_alone() {
         let m = "#[cfg(test)]\nmod tests {\n    macro_rules! assert_eq { () => {} }\n    fn f() { std::assert!(true); core::panic!(\"x\"); }\n}";
         assert_eq!(guard_macros(m).unwrap(), m);
+    }
+
+    #[test]
+    fn every_course_test_seals_itself_before_its_body_and_runtime() {
+        let module = "#[cfg(test)]\nmod tests {\n    #[tokio::test(flavor = \"multi_thread\", worker_threads = 2, start_paused = true)]\n    async fn a() {\n        x().await;\n    }\n\n    #[test]\n    fn b() {\n        y();\n    }\n\n    #[tokio::test]\n    async fn c() -> Result<(), ()> {\n        Ok(())\n    }\n}\n";
+        let sealed = seal_tests(module).unwrap();
+        assert_eq!(
+            sealed,
+            "#[cfg(test)]\nmod tests {\n    #[test]\n     fn a() { ::tokiolings_guard::seal(); ::tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().start_paused(true).build().expect(\"failed to build the test's runtime\").block_on(async move {\n        x().await;\n    })}\n\n    #[test]\n    fn b() { ::tokiolings_guard::seal();\n        y();\n    }\n\n    #[test]\n     fn c() -> Result<(), ()> { ::tokiolings_guard::seal(); ::tokio::runtime::Builder::new_current_thread().enable_all().build().expect(\"failed to build the test's runtime\").block_on(async move {\n        Ok(())\n    })}\n}\n"
+        );
+        // Same lines as the canonical module: failure locations point where the author expects.
+        assert_eq!(sealed.lines().count(), module.lines().count());
+        syn::parse_file(&sealed).unwrap();
     }
 }

@@ -91,5 +91,6 @@ pub fn enforced_facts(e: &Enforced) -> Vec<(&'static str, String)> {
         ("filesystem", e.filesystem.clone()),
         ("leftover processes", e.leftover_processes.clone()),
         ("capabilities", e.capabilities.clone()),
+        ("results", e.results.clone()),
     ]
 }
