@@ -5,7 +5,9 @@
 //! process group, so a cancelled build takes its rustc processes with it.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use cargo_metadata::diagnostic::DiagnosticLevel;
@@ -26,6 +28,19 @@ pub struct CoursePackage {
     /// Where paths in diagnostics are shown relative to.
     pub course_root: PathBuf,
     pub bins: Vec<String>,
+    /// Set when the package is someone else's code (grade mode): how its builds are confined.
+    pub jail: Option<BuildJail>,
+}
+
+/// How a package's builds run when they compile a learner's code.
+#[derive(Clone, Debug)]
+pub struct BuildJail {
+    /// Put before cargo's command line: the build sandbox helper and its spec.
+    pub prefix: Vec<OsString>,
+    /// The whole environment cargo gets.
+    pub env: Vec<(OsString, OsString)>,
+    /// A build still running then is stopped, with every process it started.
+    pub deadline: Duration,
 }
 
 impl CoursePackage {
@@ -62,6 +77,7 @@ impl CoursePackage {
                 .filter(|t| t.is_bin())
                 .map(|t| t.name.clone())
                 .collect(),
+            jail: None,
         })
     }
 }
@@ -119,6 +135,8 @@ pub struct BuildOutput {
     /// cargo's own stderr (capped), for failures that are not compiler errors.
     pub stderr: String,
     pub success: bool,
+    /// The build ran past its jail's deadline and was stopped.
+    pub timed_out: Option<Duration>,
 }
 
 /// The verdict of the build stage for one bin.
@@ -144,6 +162,19 @@ impl BuildOutput {
         let diags = self.diagnostics_of(bin).to_vec();
         if diags.iter().any(|d| d.is_error) {
             return Ok(Built::Failed { diagnostics: diags });
+        }
+        if let Some(deadline) = self.timed_out {
+            return Ok(Built::Failed {
+                diagnostics: vec![Diagnostic {
+                    is_error: true,
+                    headline: format!(
+                        "the build ran past its {} deadline and was stopped",
+                        humantime::format_duration(deadline)
+                    ),
+                    location: None,
+                    rendered: String::new(),
+                }],
+            });
         }
         let executable = self.executables.get(bin).cloned();
         if !kind.checks_only() && executable.is_none() {
@@ -215,7 +246,17 @@ async fn build_once(
     bins: &[String],
     on_crate: &(dyn Fn(&str) + Sync),
 ) -> Result<BuildOutput> {
-    let mut cmd = Command::new(cargo());
+    let mut cmd = match &pkg.jail {
+        Some(jail) => {
+            let mut cmd = Command::new(&jail.prefix[0]);
+            cmd.args(&jail.prefix[1..])
+                .arg(cargo())
+                .env_clear()
+                .envs(jail.env.iter().map(|(k, v)| (k, v)));
+            cmd
+        }
+        None => Command::new(cargo()),
+    };
     match kind {
         BuildKind::Tests => cmd.args(["test", "--no-run"]),
         BuildKind::Bin => cmd.args(["build", "--keep-going"]),
@@ -240,7 +281,7 @@ async fn build_once(
 
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let limits = Limits {
-        deadline: None,
+        deadline: pkg.jail.as_ref().map(|j| j.deadline),
         output_cap: supervise::DEFAULT_OUTPUT_CAP,
     };
     let run = supervise::run_with_stdout_lines(cmd, limits, tx);
@@ -261,6 +302,9 @@ async fn build_once(
         None => run.await?,
     };
     out.stderr = finished.output;
+    if finished.exit == supervise::Exit::TimedOut {
+        out.timed_out = pkg.jail.as_ref().map(|j| j.deadline);
+    }
     if !finished.exit.success() && out.success {
         out.success = false;
     }

@@ -116,6 +116,12 @@ impl CheckerBuilder {
         self
     }
 
+    /// Shares the bound on running test processes with other checkers (one per learner).
+    pub fn slots(mut self, slots: Arc<Semaphore>) -> Self {
+        self.0.slots = slots;
+        self
+    }
+
     /// Runs only the tests the course expects; a learner's extra tests are left out.
     pub fn only_course_tests(mut self) -> Self {
         self.0.only_course_tests = true;

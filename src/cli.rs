@@ -177,6 +177,13 @@ pub struct LimitArgs {
     /// Run tests without the sandbox: only the deadline, output cap and closed stdin.
     #[arg(long)]
     pub no_sandbox: bool,
+    /// Deadline of each learner's build, in seconds (the course's dependencies are built
+    /// once before, without it).
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
+    pub build_timeout: u64,
+    /// Address space of each process of a learner's build, in MiB (0: no limit).
+    #[arg(long, value_name = "MIB", default_value_t = 8192)]
+    pub build_memory_mib: u64,
 }
 
 impl GradeArgs {
@@ -201,6 +208,8 @@ impl GradeArgs {
                 file_size_mib: l.file_size_mib,
                 allow_network: l.allow_network,
                 no_sandbox: l.no_sandbox,
+                build_secs: l.build_timeout,
+                build_memory_mib: l.build_memory_mib,
             },
         }
     }

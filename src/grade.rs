@@ -6,6 +6,7 @@
 //! `--class` grades a directory of copies at once (see `class`).
 
 mod batch;
+pub mod build_sandbox;
 mod class;
 mod limits;
 pub mod sandbox;
@@ -28,7 +29,7 @@ use crate::render::progress::ExerciseBar;
 use crate::render::{junit, summary};
 use crate::report::{ExerciseResult, Report};
 
-use batch::grade_submissions;
+use batch::{Isolation, grade_submissions};
 pub use limits::{Enforced, SandboxPolicy};
 
 /// A grade's report format (`--class` always writes JSON, CSV and HTML).
@@ -134,7 +135,14 @@ pub async fn grade(root: &Path, timeout: Option<Duration>, opts: GradeOptions) -
         protect.extend(out.parent().and_then(|p| p.canonicalize().ok()));
     }
     let bar = ExerciseBar::new(ctx.exercises.len(), true);
-    let graded = grade_submissions(&ctx, std::slice::from_ref(&submission), &protect, &bar).await;
+    let graded = grade_submissions(
+        &ctx,
+        std::slice::from_ref(&submission),
+        &protect,
+        &bar,
+        Isolation::PerLearner,
+    )
+    .await;
     bar.finish();
     let mut graded = graded?;
     let report = Report::new(&course.name, graded.results.remove(0));
@@ -225,7 +233,8 @@ pub async fn judge_files(
         timeout: Some(timeout),
         policy: SandboxPolicy::none(),
     };
-    let graded = grade_submissions(&ctx, &subs, &[], &crate::checker::Quiet).await?;
+    let graded =
+        grade_submissions(&ctx, &subs, &[], &crate::checker::Quiet, Isolation::Shared).await?;
     Ok(files
         .iter()
         .zip(graded.results)

@@ -43,6 +43,9 @@ fn main() -> ExitCode {
     if args.get(1).is_some_and(|a| a == grade::sandbox::ARG) {
         return grade::sandbox::main(args);
     }
+    if args.get(1).is_some_and(|a| a == grade::build_sandbox::ARG) {
+        return grade::build_sandbox::main(args);
+    }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,7 +8,10 @@ mod grade_common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{processes_matching, stderr_of, stdout_of, tokiolings};
+use common::{
+    can_run, chromium_installed, full_sandbox_possible, processes_matching, stderr_of, stdout_of,
+    tokiolings,
+};
 use grade_common::*;
 use serde_json::Value;
 
@@ -113,11 +116,22 @@ fn grade_the_class() -> Graded {
 /// One run for the whole class (grading is the slow part); each check is its own function.
 #[test]
 fn a_class_of_23_is_graded_in_one_run() {
+    // Without the full sandbox the hostile learners' verdicts differ (that is what it stops).
+    let test = "a_class_of_23_is_graded_in_one_run";
+    if !can_run(test, "root, `unshare` and `ip`", full_sandbox_possible()) {
+        return;
+    }
     let g = grade_the_class();
     every_learner_is_graded_right(&g);
     nothing_is_left_running_and_nothing_is_touched(&g);
     class_csv_has_a_row_per_learner(&g);
-    html_report_renders_in_headless_chromium(&g);
+    if can_run(
+        "the HTML report's check in a browser",
+        "chromium (`apt-get install chromium`)",
+        chromium_installed(),
+    ) {
+        html_report_renders_in_headless_chromium(&g);
+    }
 }
 
 fn student_report(g: &Graded, name: &str) -> Value {

@@ -1,23 +1,42 @@
-//! Grading a batch of submissions (one learner's copy, or a class) in one go: the learners'
-//! files with the canonical tests spliced in become the bins of one scratch package, built by one
-//! cargo invocation, and their tests run in the sandbox with the checker's bounded slots.
+//! Grading a batch of submissions (one learner's copy, or a class): each learner's files, with
+//! the canonical tests spliced in, become the bins of that learner's own scratch package, built
+//! by its own cargo invocation in the build sandbox (so no build can read a classmate's files,
+//! and one learner's build that hangs or fails costs only that learner); the tests run in the
+//! test sandbox with the checker's bounded slots. A course author's own files (`judge_files`)
+//! are built together in one package, without the build sandbox.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
+use tokio::sync::Semaphore;
 
-use super::scratch::{Scratch, ScratchBin};
-use super::{GradeContext, Graded, Submission, limits, splice};
-use crate::build::BuildKind;
-use crate::checker::{Checker, Events, Target};
+use super::scratch::{self, Scratch, ScratchBin};
+use super::{GradeContext, Graded, Submission, build_sandbox, limits, splice};
+use crate::build::{self, BuildJail, BuildKind};
+use crate::checker::{Checker, Events, Quiet, Target};
 use crate::course::Exercise;
 use crate::report::ExerciseResult;
 use crate::supervise;
 
+/// How long the one-off build of the course's dependencies may take (they are trusted, and on
+/// a fresh machine they take minutes).
+const WARM_UP_DEADLINE: Duration = Duration::from_secs(30 * 60);
+
+/// How learners' builds are kept apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// A package and a sandboxed cargo invocation per learner (grading learners' code).
+    PerLearner,
+    /// One package for all, built as it is (the course author's own traps).
+    Shared,
+}
+
 /// What happened to one (submission, exercise) before the build.
 enum Prepared {
-    /// Built and judged as `targets[index]`.
+    /// Built and judged as its unit's `targets[index]`.
     Target { index: usize, note: Note },
     /// Judged without building (a missing file, a broken canonical file).
     Done(ExerciseResult),
@@ -30,18 +49,27 @@ enum Note {
     NoCanonicalTests,
 }
 
-/// Grades every exercise of every submission: one scratch package, one build, tests run in
-/// the sandbox with the checker's bounded slots.
+/// Grades every exercise of every submission.
 pub async fn grade_submissions(
     ctx: &GradeContext,
     subs: &[Submission],
     protect: &[PathBuf],
     events: &dyn Events,
+    isolation: Isolation,
 ) -> Result<Graded> {
     let scratch = Scratch::new(&ctx.course_pkg)?;
-    let result = grade_in(ctx, subs, protect, events, &scratch).await;
-    scratch.clean_artifacts();
+    let result = grade_in(ctx, subs, protect, events, &scratch, isolation).await;
+    for unit in 0..subs.len().max(1) {
+        scratch.clean_unit(&unit_name(unit, isolation));
+    }
     result
+}
+
+fn unit_name(student: usize, isolation: Isolation) -> String {
+    match isolation {
+        Isolation::PerLearner => format!("s{student}"),
+        Isolation::Shared => "s0".to_string(),
+    }
 }
 
 async fn grade_in(
@@ -50,13 +78,10 @@ async fn grade_in(
     protect: &[PathBuf],
     events: &dyn Events,
     scratch: &Scratch,
+    isolation: Isolation,
 ) -> Result<Graded> {
     let canonical = canonical_snapshot(ctx, scratch)?;
-    let plan = Plan::make(ctx, subs, &canonical, scratch)?;
-    let pkg = scratch.finish(&ctx.course_pkg, &plan.bins)?;
-    std::fs::create_dir_all(&scratch.target_dir)
-        .with_context(|| format!("failed to create {}", scratch.target_dir.display()))?;
-
+    let mut plan = Plan::make(ctx, subs, &canonical, scratch, isolation)?;
     let mut protected = vec![
         ctx.course.root.clone(),
         scratch.root.clone(),
@@ -64,29 +89,133 @@ async fn grade_in(
     ];
     protected.extend(subs.iter().map(|s| s.root.clone()));
     protected.extend(protect.iter().cloned());
-    let sandbox = limits::prepare(
+    let mut sandbox = limits::prepare(
         &ctx.policy,
         &protected,
         deadline_text(ctx),
         supervise::DEFAULT_OUTPUT_CAP,
     )
     .await?;
-    let checker = Checker::builder(&ctx.course, pkg)
-        .canonical_root(scratch.root.join("canonical"))
-        .timeout(ctx.timeout)
-        .tests_build(BuildKind::AllTests)
-        .only_course_tests()
-        .sandbox(sandbox.wrap.clone(), sandbox.log_root.path().to_path_buf())
-        .build();
-    let judged = checker.check_all(&plan.targets, events).await?;
+    let jailed = isolation == Isolation::PerLearner && !ctx.policy.no_sandbox;
+    sandbox.enforced.builds = builds_fact(jailed, ctx);
+    if jailed {
+        warm_up(ctx, scratch).await;
+    }
+    let slots = Arc::new(Semaphore::new(
+        std::thread::available_parallelism().map_or(2, |n| n.get()),
+    ));
+    for unit in &mut plan.units {
+        if unit.targets.is_empty() {
+            continue;
+        }
+        let jail = jailed.then(|| jail_for(ctx, scratch, &unit.name));
+        let judged = async {
+            let pkg = scratch.package(&unit.name, &ctx.course_pkg, &unit.bins, jail)?;
+            let checker = Checker::builder(&ctx.course, pkg)
+                .canonical_root(scratch.root.join("canonical"))
+                .timeout(ctx.timeout)
+                .tests_build(BuildKind::AllTests)
+                .only_course_tests()
+                .slots(slots.clone())
+                .sandbox(sandbox.wrap.clone(), sandbox.log_root.path().to_path_buf())
+                .build();
+            checker.check_all(&unit.targets, events).await
+        }
+        .await;
+        scratch.clean_unit(&unit.name);
+        // Whatever went wrong with one learner's package stays that learner's.
+        unit.judged = match judged {
+            Ok(results) => results,
+            Err(e) => unit
+                .targets
+                .iter()
+                .map(|t| {
+                    let r = ExerciseResult::unbuilt(
+                        &t.exercise,
+                        format!("grading this submission failed: {e:#}"),
+                    );
+                    events.judged(&r);
+                    r
+                })
+                .collect(),
+        };
+    }
     Ok(Graded {
-        results: plan.assemble(judged, events),
+        results: plan.assemble(events),
         enforced: sandbox.enforced,
     })
 }
 
-/// A snapshot of the canonical files, taken before any learner code runs; `None` where the
-/// course has no solution file.
+/// The build sandbox of one learner's package.
+fn jail_for(ctx: &GradeContext, scratch: &Scratch, unit: &str) -> BuildJail {
+    let tmp = scratch.root.join(format!("{unit}.tmp"));
+    let _ = std::fs::create_dir_all(&tmp);
+    let mut readable = vec![scratch.guard_dir()];
+    readable.extend(scratch::path_dependencies(&ctx.course_pkg).unwrap_or_default());
+    let spec = build_sandbox::spec_for(
+        &scratch.unit_dir(unit),
+        &readable,
+        &scratch.target_dir,
+        &tmp,
+        ctx.policy
+            .build_memory_mib
+            .checked_mul(1 << 20)
+            .filter(|b| *b > 0),
+    );
+    let exe = std::env::current_exe().unwrap_or_else(|_| "tokiolings".into());
+    BuildJail {
+        prefix: vec![
+            exe.into(),
+            build_sandbox::ARG.into(),
+            serde_json::to_string(&spec)
+                .expect("the spec is plain data")
+                .into(),
+        ],
+        env: build_sandbox::environment(&tmp),
+        deadline: Duration::from_secs(ctx.policy.build_secs.max(1)),
+    }
+}
+
+/// Builds the course's dependencies once, in the sandbox but with a long deadline, so that a
+/// learner's build deadline counts only their own code. A failure here shows up again, with
+/// its message, in the first learner's build.
+async fn warm_up(ctx: &GradeContext, scratch: &Scratch) {
+    let unit = "warmup";
+    let bin = scratch.bin_name(unit, "warmup");
+    let Ok(_) = scratch.write(Path::new("warmup/warmup.rs"), "fn main() {}\n") else {
+        return;
+    };
+    let bins = [ScratchBin {
+        name: bin.clone(),
+        path: "warmup.rs".into(),
+        test: true,
+    }];
+    let mut jail = jail_for(ctx, scratch, unit);
+    jail.deadline = WARM_UP_DEADLINE;
+    if let Ok(pkg) = scratch.package(unit, &ctx.course_pkg, &bins, Some(jail)) {
+        let _ = build::build(&pkg, BuildKind::AllTests, &[bin], &|k| Quiet.compiled(k)).await;
+    }
+    scratch.clean_unit(unit);
+}
+
+fn builds_fact(jailed: bool, ctx: &GradeContext) -> String {
+    if !jailed {
+        return "not sandboxed: all files built in one package".into();
+    }
+    let landlock = match tokiolings_guard::abi() {
+        0 => "no Landlock on this kernel, so builds can read any file the grader can".to_string(),
+        abi => format!(
+            "Landlock (ABI {abi}) lets each build read only the toolchain, the registry, system libraries and that learner's own files"
+        ),
+    };
+    format!(
+        "one cargo invocation per learner, {}s deadline, environment cleared; {landlock}",
+        ctx.policy.build_secs
+    )
+}
+
+/// A snapshot of the canonical files, taken before any learner code runs (outside every
+/// learner's package: no build can read it); `None` where the course has no solution file.
 fn canonical_snapshot(ctx: &GradeContext, scratch: &Scratch) -> Result<Vec<Option<String>>> {
     let mut canonical = Vec::new();
     for ex in &ctx.exercises {
@@ -104,12 +233,20 @@ fn canonical_snapshot(ctx: &GradeContext, scratch: &Scratch) -> Result<Vec<Optio
     Ok(canonical)
 }
 
-/// Every (submission, exercise): a bin of the scratch package, or a result already.
-struct Plan {
+/// One scratch package: its bins and, once judged, their results.
+#[derive(Default)]
+struct Unit {
+    name: String,
     targets: Vec<Target>,
     bins: Vec<ScratchBin>,
-    /// Per submission, per exercise.
-    rows: Vec<Vec<Prepared>>,
+    judged: Vec<ExerciseResult>,
+}
+
+/// Every (submission, exercise): a bin of a scratch package, or a result already.
+struct Plan {
+    units: Vec<Unit>,
+    /// Per submission, per exercise, with the unit it was built in.
+    rows: Vec<Vec<(usize, Prepared)>>,
 }
 
 impl Plan {
@@ -118,22 +255,68 @@ impl Plan {
         subs: &[Submission],
         canonical: &[Option<String>],
         scratch: &Scratch,
+        isolation: Isolation,
     ) -> Result<Self> {
         let mut plan = Plan {
-            targets: Vec::new(),
-            bins: Vec::new(),
+            units: Vec::new(),
             rows: Vec::new(),
         };
         for (i, sub) in subs.iter().enumerate() {
+            let name = unit_name(i, isolation);
+            let unit = match plan.units.iter().position(|u| u.name == name) {
+                Some(u) => u,
+                None => {
+                    plan.units.push(Unit {
+                        name,
+                        ..Unit::default()
+                    });
+                    plan.units.len() - 1
+                }
+            };
             let mut row = Vec::new();
             for (ex, canon) in ctx.exercises.iter().zip(canonical) {
-                row.push(plan.prepare(i, sub, ex, canon.as_deref(), scratch)?);
+                let prepared = plan.units[unit].prepare(i, sub, ex, canon.as_deref(), scratch)?;
+                row.push((unit, prepared));
             }
             plan.rows.push(row);
         }
         Ok(plan)
     }
 
+    /// Per submission, its results in exercise order.
+    fn assemble(mut self, events: &dyn Events) -> Vec<Vec<ExerciseResult>> {
+        let mut judged: Vec<Vec<Option<ExerciseResult>>> = self
+            .units
+            .iter_mut()
+            .map(|u| {
+                std::mem::take(&mut u.judged)
+                    .into_iter()
+                    .map(Some)
+                    .collect()
+            })
+            .collect();
+        let mut results = Vec::new();
+        for (i, row) in self.rows.into_iter().enumerate() {
+            let mut out = Vec::new();
+            for (unit, p) in row {
+                match p {
+                    Prepared::Done(r) => {
+                        events.skipped(&r);
+                        out.push(r);
+                    }
+                    Prepared::Target { index, note } => {
+                        let r = judged[unit][index].take().expect("each target judged once");
+                        out.push(finish(r, i, &self.units[unit].targets[index].bin, note));
+                    }
+                }
+            }
+            results.push(out);
+        }
+        results
+    }
+}
+
+impl Unit {
     /// The learner's file with the canonical tests spliced in, as a bin; or why it can't be.
     fn prepare(
         &mut self,
@@ -162,9 +345,10 @@ impl Plan {
                 )));
             }
         };
-        let rel = Path::new(&format!("s{student}")).join(&ex.path);
-        let source = scratch.write(&rel, &text)?;
-        let bin = scratch.bin_name(student, &ex.name);
+        // Within the unit's package: several learners share one in `Shared` isolation.
+        let rel = Path::new(&format!("c{student}")).join(&ex.path);
+        let source = scratch.write(&Path::new(&self.name).join(&rel), &text)?;
+        let bin = scratch.bin_name(&self.name, &format!("c{student}_{}", ex.name));
         self.bins.push(ScratchBin {
             name: bin.clone(),
             path: rel,
@@ -179,33 +363,6 @@ impl Plan {
             index: self.targets.len() - 1,
             note,
         })
-    }
-
-    /// Per submission, its results in exercise order.
-    fn assemble(
-        self,
-        judged: Vec<ExerciseResult>,
-        events: &dyn Events,
-    ) -> Vec<Vec<ExerciseResult>> {
-        let mut judged: Vec<Option<ExerciseResult>> = judged.into_iter().map(Some).collect();
-        let mut results = Vec::new();
-        for (i, row) in self.rows.into_iter().enumerate() {
-            let mut out = Vec::new();
-            for p in row {
-                match p {
-                    Prepared::Done(r) => {
-                        events.skipped(&r);
-                        out.push(r);
-                    }
-                    Prepared::Target { index, note } => {
-                        let r = judged[index].take().expect("each target judged once");
-                        out.push(finish(r, i, &self.targets[index].bin, note));
-                    }
-                }
-            }
-            results.push(out);
-        }
-        results
     }
 }
 
@@ -227,7 +384,7 @@ fn read_submitted(root: &Path, rel: &Path) -> std::result::Result<String, String
 
 /// Shows paths and names as the learner knows them, and says when the tests were modified.
 fn finish(mut r: ExerciseResult, student: usize, bin: &str, note: Note) -> ExerciseResult {
-    let scratch_prefix = format!("s{student}/exercises/");
+    let scratch_prefix = format!("c{student}/exercises/");
     let name = r.name.clone();
     let fix = |s: &mut String| {
         if s.contains(&scratch_prefix) || s.contains(bin) {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
-use super::{GradeContext, GradeReport, Submission, grade_submissions};
+use super::{GradeContext, GradeReport, Isolation, Submission, grade_submissions};
 use crate::exit;
 use crate::fsutil::write_atomically;
 use crate::render::progress::ExerciseBar;
@@ -37,7 +37,14 @@ pub async fn grade_class(
         dir.display()
     );
     let bar = ExerciseBar::new(total, true);
-    let graded = grade_submissions(ctx, &subs, std::slice::from_ref(&out), &bar).await;
+    let graded = grade_submissions(
+        ctx,
+        &subs,
+        std::slice::from_ref(&out),
+        &bar,
+        Isolation::PerLearner,
+    )
+    .await;
     bar.finish();
     let graded = graded?;
 

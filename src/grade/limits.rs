@@ -34,6 +34,10 @@ pub struct SandboxPolicy {
     pub allow_network: bool,
     /// Run tests without the sandbox: only the deadline, output cap and closed stdin.
     pub no_sandbox: bool,
+    /// Deadline of each learner's build, in seconds.
+    pub build_secs: u64,
+    /// Address space of each process of a learner's build, in MiB (0: no limit).
+    pub build_memory_mib: u64,
 }
 
 impl SandboxPolicy {
@@ -46,6 +50,8 @@ impl SandboxPolicy {
             file_size_mib: 0,
             allow_network: true,
             no_sandbox: true,
+            build_secs: 600,
+            build_memory_mib: 0,
         }
     }
 }
@@ -66,6 +72,9 @@ pub struct Enforced {
     pub filesystem: String,
     pub leftover_processes: String,
     pub capabilities: String,
+    /// How learners' builds were confined (compiling runs learner code too: macros).
+    #[serde(default)]
+    pub builds: String,
     /// Whether a test's own code could write its result: each course test seals itself
     /// (Landlock) before its body runs, so the harness log can't be forged.
     #[serde(default)]
@@ -118,6 +127,7 @@ pub async fn prepare(
         leftover_processes: "killed with the test's process group; the test fails".into(),
         capabilities: "unchanged".into(),
         results: results_protection(),
+        builds: String::new(),
         notes: Vec::new(),
     };
     let status = tempfile::Builder::new()

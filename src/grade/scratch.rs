@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use toml::{Table, Value};
 
-use crate::build::CoursePackage;
+use crate::build::{BuildJail, CoursePackage};
 
 /// The guard crate (`guard/` in this repository), compiled into every graded test binary.
 const GUARD_CRATE: &str = "tokiolings-guard";
@@ -59,13 +59,23 @@ impl Scratch {
         })
     }
 
-    /// The cargo bin name for learner `student`'s copy of `exercise`.
-    pub fn bin_name(&self, student: usize, exercise: &str) -> String {
-        format!("{}_s{student}__{exercise}", self.tag)
+    /// The cargo bin name for `exercise` in `unit` (a learner's package, say `s3`).
+    pub fn bin_name(&self, unit: &str, exercise: &str) -> String {
+        format!("{}_{unit}__{exercise}", self.tag)
     }
 
-    fn package_name(&self) -> String {
-        format!("tokiolings-grade-{}", self.tag)
+    fn package_name(&self, unit: &str) -> String {
+        format!("tokiolings-grade-{}-{unit}", self.tag)
+    }
+
+    /// The directory of `unit`'s package.
+    pub fn unit_dir(&self, unit: &str) -> PathBuf {
+        self.root.join(unit)
+    }
+
+    /// The guard crate every package depends on (written once, never a learner's).
+    pub fn guard_dir(&self) -> PathBuf {
+        self.root.join("guard")
     }
 
     /// Writes a file under the scratch root (creating its directories).
@@ -80,14 +90,23 @@ impl Scratch {
         Ok(path)
     }
 
-    /// Writes the manifest, the cargo config (shared target dir) and the course's lock file,
-    /// and returns the package to build.
-    pub fn finish(&self, course_pkg: &CoursePackage, bins: &[ScratchBin]) -> Result<CoursePackage> {
-        self.write(Path::new("guard/Cargo.toml"), GUARD_MANIFEST)?;
-        self.write(Path::new("guard/src/lib.rs"), GUARD_SOURCE)?;
-        let guard = self.root.join("guard");
-        let manifest = manifest(course_pkg, &self.package_name(), bins, &guard)?;
-        let manifest_path = self.write(Path::new("Cargo.toml"), &manifest)?;
+    /// Writes `unit`'s manifest (its `bins`, whose paths are relative to the unit's dir), the
+    /// cargo config (shared target dir) and the course's lock file, and returns the package.
+    pub fn package(
+        &self,
+        unit: &str,
+        course_pkg: &CoursePackage,
+        bins: &[ScratchBin],
+        jail: Option<BuildJail>,
+    ) -> Result<CoursePackage> {
+        let dir = Path::new(unit);
+        if !self.guard_dir().is_dir() {
+            self.write(Path::new("guard/Cargo.toml"), GUARD_MANIFEST)?;
+            self.write(Path::new("guard/src/lib.rs"), GUARD_SOURCE)?;
+        }
+        let name = self.package_name(unit);
+        let manifest = manifest(course_pkg, &name, bins, &self.guard_dir())?;
+        let manifest_path = self.write(&dir.join("Cargo.toml"), &manifest)?;
         let mut build = Table::new();
         build.insert(
             "target-dir".into(),
@@ -95,28 +114,32 @@ impl Scratch {
         );
         let mut config = Table::new();
         config.insert("build".into(), Value::Table(build));
-        self.write(Path::new(".cargo/config.toml"), &toml::to_string(&config)?)?;
+        self.write(&dir.join(".cargo/config.toml"), &toml::to_string(&config)?)?;
         // The course's versions, not whatever is newest today (and no index update offline).
         let lock = course_pkg.workspace_root.join("Cargo.lock");
         if lock.is_file() {
-            std::fs::copy(&lock, self.root.join("Cargo.lock"))
+            std::fs::copy(&lock, self.unit_dir(unit).join("Cargo.lock"))
                 .with_context(|| format!("failed to copy {}", lock.display()))?;
         }
+        std::fs::create_dir_all(&self.target_dir)
+            .with_context(|| format!("failed to create {}", self.target_dir.display()))?;
         Ok(CoursePackage {
             manifest: manifest_path,
-            name: self.package_name(),
-            workspace_root: self.root.clone(),
+            name,
+            workspace_root: self.unit_dir(unit),
             target_dir: self.target_dir.clone(),
-            course_root: self.root.clone(),
+            course_root: self.unit_dir(unit),
             bins: bins.iter().map(|b| b.name.clone()).collect(),
+            jail,
         })
     }
 
-    /// Removes this run's executables and fingerprints from the shared target dir (they are
-    /// large and never reused: the next run has another tag), keeping the dependencies.
-    pub fn clean_artifacts(&self) {
-        let prefix = format!("{}_", self.tag);
-        let pkg = self.package_name();
+    /// Removes `unit`'s executables and fingerprints from the shared target dir: they are large
+    /// and never reused, and the next learner's build must not find them (it could
+    /// `include_bytes!` a classmate's test binary). Dependencies stay.
+    pub fn clean_unit(&self, unit: &str) {
+        let prefix = format!("{}_{unit}__", self.tag);
+        let pkg = self.package_name(unit);
         for profile in ["debug", "release"] {
             let base = self.target_dir.join(profile);
             for dir in [base.clone(), base.join("deps")] {
@@ -171,6 +194,34 @@ pub fn manifest(
     out.insert("workspace".into(), Table::new().into());
     out.insert("profile".into(), quick_profile().into());
     Ok(toml::to_string(&out)?)
+}
+
+/// What a sandboxed build must read of the course: its path dependencies' directories and the
+/// manifests of its workspace (a path dependency that inherits from the workspace makes cargo
+/// load it). Never the course's exercises or solutions.
+pub fn path_dependencies(course_pkg: &CoursePackage) -> Result<Vec<PathBuf>> {
+    let src = Source::read(course_pkg)?;
+    let root = &course_pkg.workspace_root;
+    let mut dirs = vec![root.join("Cargo.toml")];
+    if let Some(Value::Array(members)) = src.ws.get("members") {
+        for m in members.iter().filter_map(Value::as_str) {
+            dirs.push(root.join(m).join("Cargo.toml"));
+        }
+    }
+    let mut out = Table::new();
+    src.copy_dependencies(&mut out);
+    let mut tables: Vec<&Table> = vec![&out];
+    while let Some(t) = tables.pop() {
+        // (a path dependency's own path dependencies are not followed)
+        for (key, value) in t {
+            match value {
+                Value::String(p) if key == "path" => dirs.push(PathBuf::from(p)),
+                Value::Table(inner) => tables.push(inner),
+                _ => {}
+            }
+        }
+    }
+    Ok(dirs)
 }
 
 /// The course package's manifest and its workspace's, as read.
@@ -389,6 +440,7 @@ mod tests {
             target_dir: root.join("target"),
             course_root: root.to_path_buf(),
             bins: vec![],
+            jail: None,
         };
         let bins = [ScratchBin {
             name: "t_s0__x".into(),

@@ -92,5 +92,6 @@ pub fn enforced_facts(e: &Enforced) -> Vec<(&'static str, String)> {
         ("leftover processes", e.leftover_processes.clone()),
         ("capabilities", e.capabilities.clone()),
         ("results", e.results.clone()),
+        ("builds", e.builds.clone()),
     ]
 }

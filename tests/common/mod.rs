@@ -76,3 +76,35 @@ pub fn processes_matching(needle: &str) -> Vec<String> {
     }
     found
 }
+
+/// Whether a check that needs something of the machine (root, namespaces, a browser) can run.
+/// Where it is missing the check is skipped with one line on the terminal (written past
+/// libtest's capture, so it is seen) — unless `CI=true`, where everything must run.
+pub fn can_run(test: &str, need: &str, available: bool) -> bool {
+    use std::io::Write;
+    if available {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test} needs {need}, which CI must have"
+    );
+    let _ = writeln!(std::io::stderr(), "skipped {test}: needs {need}");
+    false
+}
+
+/// Root, with `unshare` and `ip`: what grade mode's full sandbox needs.
+pub fn full_sandbox_possible() -> bool {
+    let on_path = |p: &str| {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(p).is_file()))
+    };
+    rustix::process::geteuid().is_root() && on_path("unshare") && on_path("ip")
+}
+
+pub fn chromium_installed() -> bool {
+    std::process::Command::new("chromium")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
