@@ -6,6 +6,7 @@
 //! `--class` grades a directory of copies at once (see `class`).
 
 mod batch;
+mod cgroup;
 mod class;
 mod csv;
 mod html;

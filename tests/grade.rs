@@ -336,7 +336,17 @@ fn hostile_tests_are_contained() {
     let out = dir.path().join("report");
     let run = tokiolings(&course)
         .current_dir(dir.path())
-        .args(["grade", "--exercise", "sum", "--memory-mib", "512", "--class"])
+        // A longer deadline than the course's 3 s: the OOM kills of memory_children take ~3 s.
+        .args([
+            "--timeout",
+            "10",
+            "grade",
+            "--exercise",
+            "sum",
+            "--memory-mib",
+            "512",
+        ])
+        .arg("--class")
         .arg(&class)
         .arg("--output")
         .arg(&out)

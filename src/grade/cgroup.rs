@@ -1,0 +1,278 @@
+//! A cgroup per graded test, so its limits hold for the test and all its children together
+//! (rlimits are per process: three children under "2 GiB" each use 6). The grader makes a base
+//! cgroup `tokiolings-PID` beside its own (cgroup v2 where the unified hierarchy has the
+//! controllers, v1 otherwise: one base in each of the memory, pids and cpu hierarchies); each
+//! sandbox leader makes `tPID` under it with the test's limits, moves itself in (its children
+//! follow), and on the way out moves back and removes it. The base, and any test cgroup a leader
+//! killed at the deadline could not remove, goes when the grader drops [`Base`].
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+const ROOT: &str = "/sys/fs/cgroup";
+/// The CPU cap of a test (and its children), in CPUs.
+pub const CPUS: u64 = 2;
+const PERIOD_US: u64 = 100_000;
+/// Tasks a test's cgroup holds besides the test's own: the leader, `unshare` and the init.
+pub const SANDBOX_TASKS: u64 = 3;
+
+/// What each test's cgroup is made with; part of the sandbox spec.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Limits {
+    pub v2: bool,
+    /// The grader's base cgroups: one per v1 controller (memory, pids, cpu), or the v2 one.
+    pub bases: Vec<PathBuf>,
+    /// Memory of the test and its children together; swap too (memsw / swap.max 0).
+    pub memory_bytes: Option<u64>,
+    /// Whether swap is limited too (v1 needs swap accounting for memsw).
+    pub swap: bool,
+    /// Tasks (processes and threads) in the cgroup, the sandbox's own included.
+    pub tasks: Option<u64>,
+    pub cpus: u64,
+}
+
+impl Limits {
+    /// One line for the report's `enforced`.
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(b) = self.memory_bytes {
+            let what = if self.swap { "memory+swap" } else { "memory" };
+            parts.push(format!("{what} {} MiB in all", b >> 20));
+        }
+        if let Some(n) = self.tasks {
+            parts.push(format!("{} tasks", n.saturating_sub(SANDBOX_TASKS)));
+        }
+        parts.push(format!("{} CPUs", self.cpus));
+        format!(
+            "one per test (cgroup {}), removed after it: {} for the test and its children together",
+            if self.v2 {
+                "v2"
+            } else {
+                "v1: memory, pids, cpu"
+            },
+            parts.join(", ")
+        )
+    }
+}
+
+/// The grader's base cgroups; removed (with what is left under them) on drop.
+pub struct Base {
+    pub limits: Limits,
+}
+
+impl Base {
+    /// Makes the base cgroups and tries a test cgroup with `limits`' values in them. `notes`
+    /// gets what could not be limited.
+    pub fn create(
+        memory_bytes: Option<u64>,
+        tasks: Option<u64>,
+        notes: &mut Vec<String>,
+    ) -> Result<Base> {
+        let own = std::fs::read_to_string("/proc/self/cgroup").context("no /proc/self/cgroup")?;
+        let name = format!("tokiolings-{}", std::process::id());
+        let v2_controllers = std::fs::read_to_string(Path::new(ROOT).join("cgroup.controllers"));
+        let mut limits = Limits {
+            v2: false,
+            bases: Vec::new(),
+            memory_bytes,
+            swap: false,
+            tasks: tasks.map(|t| t + SANDBOX_TASKS),
+            cpus: CPUS,
+        };
+        if let Ok(controllers) = v2_controllers {
+            // The unified hierarchy mounted at /sys/fs/cgroup.
+            for c in ["memory", "pids", "cpu"] {
+                if !controllers.split_whitespace().any(|w| w == c) {
+                    bail!("cgroup v2 has no {c} controller here");
+                }
+            }
+            let path = own
+                .lines()
+                .find_map(|l| l.strip_prefix("0::"))
+                .context("no cgroup v2 path in /proc/self/cgroup")?;
+            let parent = Path::new(ROOT).join(path.trim_start_matches('/'));
+            // Controllers must be enabled for the children of the grader's cgroup (refused when
+            // the grader's cgroup holds processes and is not the root: then the base fails).
+            let _ = std::fs::write(parent.join("cgroup.subtree_control"), "+memory +pids +cpu");
+            let base = parent.join(&name);
+            std::fs::create_dir(&base)
+                .with_context(|| format!("failed to create {}", base.display()))?;
+            limits.v2 = true;
+            limits.bases.push(base.clone());
+            // From here on, a failure removes what was made (Base's drop).
+            let mut b = Base { limits };
+            write(&base, "cgroup.subtree_control", "+memory +pids +cpu")?;
+            b.limits.swap = base.join("memory.swap.max").exists() || no_swap();
+            b.trial(notes)?;
+            return Ok(b);
+        }
+        let mut b = Base { limits };
+        for c in ["memory", "pids", "cpu"] {
+            let path = own
+                .lines()
+                .find_map(|l| {
+                    let mut f = l.splitn(3, ':');
+                    let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
+                    ctl.split(',').any(|x| x == c).then_some(path)
+                })
+                .with_context(|| format!("no cgroup v1 {c} controller here"))?;
+            let base = Path::new(ROOT)
+                .join(c)
+                .join(path.trim_start_matches('/'))
+                .join(&name);
+            std::fs::create_dir(&base)
+                .with_context(|| format!("failed to create {}", base.display()))?;
+            b.limits.bases.push(base);
+        }
+        b.limits.swap = b.limits.bases[0]
+            .join("memory.memsw.limit_in_bytes")
+            .exists()
+            || no_swap();
+        b.trial(notes)?;
+        Ok(b)
+    }
+
+    /// A test cgroup with the limits, made and removed: what every leader will do.
+    fn trial(&mut self, notes: &mut Vec<String>) -> Result<()> {
+        let group = TestGroup::make(&self.limits, "trial")?;
+        group.remove();
+        if !self.limits.swap {
+            notes.push(
+                "swap is not limited per test: the kernel does not account it (swapaccount=0)"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Base {
+    fn drop(&mut self) {
+        for base in &self.limits.bases {
+            if let Ok(entries) = std::fs::read_dir(base) {
+                for e in entries.flatten() {
+                    if e.file_type().is_ok_and(|t| t.is_dir()) {
+                        remove_dir(&e.path());
+                    }
+                }
+            }
+            remove_dir(base);
+        }
+    }
+}
+
+/// No swap on this machine: memory is all there is to limit.
+fn no_swap() -> bool {
+    std::fs::read_to_string("/proc/swaps").is_ok_and(|s| s.lines().count() <= 1)
+}
+
+/// A test's cgroup, joined by the leader.
+pub struct TestGroup {
+    dirs: Vec<PathBuf>,
+}
+
+impl TestGroup {
+    fn make(limits: &Limits, name: &str) -> Result<TestGroup> {
+        let mut group = TestGroup { dirs: Vec::new() };
+        for base in &limits.bases {
+            let dir = base.join(name);
+            std::fs::create_dir(&dir)
+                .with_context(|| format!("failed to create {}", dir.display()))?;
+            group.dirs.push(dir);
+        }
+        let set = |file: &str, value: String| -> Result<()> {
+            let dir = group
+                .dirs
+                .iter()
+                .find(|d| d.join(file).exists())
+                .with_context(|| format!("no cgroup has {file}"))?;
+            write(dir, file, &value)
+        };
+        let result = (|| {
+            if limits.v2 {
+                if let Some(b) = limits.memory_bytes {
+                    set("memory.max", b.to_string())?;
+                    if limits.swap && group.dirs[0].join("memory.swap.max").exists() {
+                        set("memory.swap.max", "0".into())?;
+                    }
+                }
+                if let Some(n) = limits.tasks {
+                    set("pids.max", n.to_string())?;
+                }
+                set(
+                    "cpu.max",
+                    format!("{} {PERIOD_US}", limits.cpus * PERIOD_US),
+                )?;
+            } else {
+                if let Some(b) = limits.memory_bytes {
+                    set("memory.limit_in_bytes", b.to_string())?;
+                    if group.dirs[0].join("memory.memsw.limit_in_bytes").exists() {
+                        set("memory.memsw.limit_in_bytes", b.to_string())?;
+                    }
+                }
+                if let Some(n) = limits.tasks {
+                    set("pids.max", n.to_string())?;
+                }
+                set("cpu.cfs_period_us", PERIOD_US.to_string())?;
+                set("cpu.cfs_quota_us", (limits.cpus * PERIOD_US).to_string())?;
+            }
+            anyhow::Ok(())
+        })();
+        if let Err(e) = result {
+            group.remove();
+            return Err(e);
+        }
+        Ok(group)
+    }
+
+    /// Makes this process's test cgroup and moves the process into it.
+    pub fn enter(limits: &Limits) -> Result<TestGroup> {
+        let group = TestGroup::make(limits, &format!("t{}", std::process::id()))?;
+        for dir in &group.dirs {
+            if let Err(e) = write(dir, "cgroup.procs", &std::process::id().to_string()) {
+                group.leave();
+                return Err(e);
+            }
+        }
+        Ok(group)
+    }
+
+    /// Moves this process back to the grader's cgroup and removes the test's, once the
+    /// test's processes are gone.
+    pub fn leave(self) {
+        let me = std::process::id().to_string();
+        for dir in &self.dirs {
+            // The grader's own cgroup: the base's parent.
+            if let Some(home) = dir.parent().and_then(Path::parent) {
+                let _ = write(home, "cgroup.procs", &me);
+            }
+        }
+        self.remove();
+    }
+
+    fn remove(self) {
+        for dir in &self.dirs {
+            remove_dir(dir);
+        }
+    }
+}
+
+fn write(dir: &Path, file: &str, value: &str) -> Result<()> {
+    std::fs::write(dir.join(file), value)
+        .with_context(|| format!("failed to write {value} to {}", dir.join(file).display()))
+}
+
+/// rmdir, retried while the last processes of the cgroup finish exiting.
+fn remove_dir(dir: &Path) {
+    for _ in 0..50 {
+        match std::fs::remove_dir(dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                std::thread::sleep(Duration::from_millis(10))
+            }
+            _ => return,
+        }
+    }
+}
