@@ -332,6 +332,7 @@ fn hostile_tests_are_contained() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o777)).unwrap();
     let core_pattern = std::fs::read("/proc/sys/kernel/core_pattern").unwrap();
+    let sysv_before = sysv_segments();
     let before = snapshot(dir.path());
     let out = dir.path().join("report");
     let run = tokiolings(&course)
@@ -407,6 +408,19 @@ fn hostile_tests_are_contained() {
 
     assert!(leftovers.is_empty(), "left running: {leftovers:?}");
     assert!(shm_left.is_empty(), "left in /dev/shm: {shm_left:?}");
+    let sysv_left: Vec<String> = sysv_segments()
+        .into_iter()
+        .filter(|s| !sysv_before.contains(s))
+        .inspect(|id| {
+            let _ = std::process::Command::new("ipcrm")
+                .args(["-m", id])
+                .output();
+        })
+        .collect();
+    assert!(
+        sysv_left.is_empty(),
+        "System V segments left: {sysv_left:?}"
+    );
     assert_eq!(
         std::fs::read("/proc/sys/kernel/core_pattern").unwrap(),
         core_pattern
@@ -431,6 +445,19 @@ fn hostile_tests_are_contained() {
             "{field}: {enforced:#}"
         );
     }
+}
+
+/// The ids of the host's System V shared memory segments of the shm fixture's size.
+fn sysv_segments() -> Vec<String> {
+    let out = std::process::Command::new("ipcs")
+        .arg("-m")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    out.lines()
+        .filter(|l| l.split_whitespace().nth(4) == Some("3333333"))
+        .filter_map(|l| l.split_whitespace().nth(1).map(str::to_string))
+        .collect()
 }
 
 /// `tokiolings-PID` cgroups (the grader's) whose grader is gone.
