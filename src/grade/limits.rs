@@ -337,7 +337,7 @@ fn describe(spec: &Spec, args: &LimitArgs, e: &mut Enforced) {
             sandbox::TEST_ID
         );
         e.filesystem = format!(
-            "a new root per test (pivot_root into a tmpfs; the host's tree detached): the system's /usr, /bin, /sbin, /lib* and a few /etc files read-only; its own test binary; a private {} tmpfs as cwd, HOME and TMPDIR; its harness log file on a private {} tmpfs, copied out after the test; a minimal /dev (null, zero, full, random, urandom) with a private {} /dev/shm; its own /proc with /proc/sys read-only and kernel files masked; no /sys, no /run, no host sockets, no course or other learner's files",
+            "a new root per test (pivot_root into a tmpfs; the host's tree detached): the system's /usr, /bin, /sbin, /lib* and a few /etc files read-only; its own test binary; a private {} tmpfs as cwd, HOME and TMPDIR; its harness log file on a private {} tmpfs, copied out after the test; a minimal /dev (null, zero, full, random, urandom) with a private {} /dev/shm; its own /proc with /proc/sys read-only and kernel files masked; no /sys, no /run, no host sockets, no course or other learner's files; its own IPC namespace (System V shared memory and message queues end with it)",
             sandbox::HOME_SIZE,
             sandbox::LOG_SIZE,
             sandbox::SHM_SIZE
@@ -352,11 +352,14 @@ fn describe(spec: &Spec, args: &LimitArgs, e: &mut Enforced) {
             "killed with the test's PID namespace (also those that left its process group); the test fails"
                 .into();
         e.network = if spec.isolate_network {
-            "loopback only (own network namespace)".into()
+            "loopback only (own network namespace; no host Unix sockets, abstract ones included)"
+                .into()
         } else if args.allow_network {
-            "not restricted (--allow-network)".into()
+            "not restricted (--allow-network); the host's abstract Unix sockets are reachable"
+                .into()
         } else {
-            "not restricted (no network namespace here)".into()
+            "not restricted (no network namespace here); the host's abstract Unix sockets are reachable"
+                .into()
         };
     } else {
         e.notes.push(

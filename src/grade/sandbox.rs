@@ -4,8 +4,8 @@
 //!
 //! The helper (the *leader*, which the checker supervises as usual) moves itself into a cgroup
 //! of the test's own (see `cgroup`: memory, tasks and CPU of the test and its children
-//! together), then starts, through `unshare`, an *init* in new PID, mount and cgroup namespaces
-//! (and a network namespace with only loopback up). The init builds a new root on a tmpfs and
+//! together), then starts, through `unshare`, an *init* in new PID, mount, cgroup, IPC and UTS
+//! namespaces (and a network namespace with only loopback up). The init builds a new root on a tmpfs and
 //! `pivot_root`s into it: the system's /usr and /lib* read-only, the test's own binary, a
 //! private tmpfs as its cwd, HOME and TMPDIR, a private tmpfs for its harness log file, a
 //! minimal /dev with a private /dev/shm, and a /proc of its own with /proc/sys read-only —
@@ -208,6 +208,7 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
     File::create(&status_path)?;
     spec.status = Some(status_path.clone());
     let mut cmd = Command::new("unshare");
+    // IPC: System V objects and message queues die with the test; UTS: its hostname is its own.
     cmd.args([
         "--pid",
         "--fork",
@@ -216,6 +217,8 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
         "--mount",
         "--propagation",
         "private",
+        "--ipc",
+        "--uts",
     ]);
     if group.is_some() {
         cmd.arg("--cgroup");
