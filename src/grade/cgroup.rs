@@ -93,10 +93,22 @@ impl Base {
                 .lines()
                 .find_map(|l| l.strip_prefix("0::"))
                 .context("no cgroup v2 path in /proc/self/cgroup")?;
-            let parent = Path::new(ROOT).join(path.trim_start_matches('/'));
-            // Controllers must be enabled for the children of the grader's cgroup (refused when
-            // the grader's cgroup holds processes and is not the root: then the base fails).
-            let _ = std::fs::write(parent.join("cgroup.subtree_control"), "+memory +pids +cpu");
+            // Beside the grader if its cgroup can enable the controllers for its children (it
+            // can't when it holds processes and is not the root: "no internal processes"),
+            // else at the top of the hierarchy (the root, or the cgroup namespace's).
+            let own_dir = Path::new(ROOT).join(path.trim_start_matches('/'));
+            let parent = [own_dir, PathBuf::from(ROOT)]
+                .into_iter()
+                .find(|dir| {
+                    let _ =
+                        std::fs::write(dir.join("cgroup.subtree_control"), "+memory +pids +cpu");
+                    std::fs::read_to_string(dir.join("cgroup.subtree_control")).is_ok_and(|on| {
+                        ["memory", "pids", "cpu"]
+                            .iter()
+                            .all(|c| on.split_whitespace().any(|w| w == *c))
+                    })
+                })
+                .context("cgroup v2 can't enable the memory, pids and cpu controllers here")?;
             let base = parent.join(&name);
             std::fs::create_dir(&base)
                 .with_context(|| format!("failed to create {}", base.display()))?;
@@ -172,11 +184,16 @@ fn no_swap() -> bool {
 /// A test's cgroup, joined by the leader.
 pub struct TestGroup {
     dirs: Vec<PathBuf>,
+    /// Where the leader was, per hierarchy (the same order): where it goes back to.
+    origins: Vec<PathBuf>,
 }
 
 impl TestGroup {
     fn make(limits: &Limits, name: &str) -> Result<TestGroup> {
-        let mut group = TestGroup { dirs: Vec::new() };
+        let mut group = TestGroup {
+            dirs: Vec::new(),
+            origins: Vec::new(),
+        };
         for base in &limits.bases {
             let dir = base.join(name);
             std::fs::create_dir(&dir)
@@ -230,7 +247,13 @@ impl TestGroup {
 
     /// Makes this process's test cgroup and moves the process into it.
     pub fn enter(limits: &Limits) -> Result<TestGroup> {
-        let group = TestGroup::make(limits, &format!("t{}", std::process::id()))?;
+        let mut group = TestGroup::make(limits, &format!("t{}", std::process::id()))?;
+        let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        group.origins = group
+            .dirs
+            .iter()
+            .map(|dir| origin(&own, dir, limits.v2))
+            .collect();
         for dir in &group.dirs {
             if let Err(e) = write(dir, "cgroup.procs", &std::process::id().to_string()) {
                 group.leave();
@@ -240,15 +263,12 @@ impl TestGroup {
         Ok(group)
     }
 
-    /// Moves this process back to the grader's cgroup and removes the test's, once the
-    /// test's processes are gone.
+    /// Moves this process back where it was and removes the test's cgroup, once the test's
+    /// processes are gone.
     pub fn leave(self) {
         let me = std::process::id().to_string();
-        for dir in &self.dirs {
-            // The grader's own cgroup: the base's parent.
-            if let Some(home) = dir.parent().and_then(Path::parent) {
-                let _ = write(home, "cgroup.procs", &me);
-            }
+        for origin in &self.origins {
+            let _ = write(origin, "cgroup.procs", &me);
         }
         self.remove();
     }
@@ -258,6 +278,33 @@ impl TestGroup {
             remove_dir(dir);
         }
     }
+}
+
+/// This process's cgroup in the hierarchy of `dir` (a test cgroup), from /proc/self/cgroup.
+fn origin(own: &str, dir: &Path, v2: bool) -> PathBuf {
+    // v1: /sys/fs/cgroup/CONTROLLER/…; the line "N:CONTROLLER[,…]:PATH".
+    let controller = dir
+        .strip_prefix(ROOT)
+        .ok()
+        .and_then(|rest| rest.components().next())
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let path = own.lines().find_map(|l| {
+        let mut f = l.splitn(3, ':');
+        let (_, ctl, path) = (f.next()?, f.next()?, f.next()?);
+        let ours = if v2 {
+            ctl.is_empty()
+        } else {
+            ctl.split(',').any(|c| c == controller)
+        };
+        ours.then_some(path)
+    });
+    let top = if v2 {
+        PathBuf::from(ROOT)
+    } else {
+        Path::new(ROOT).join(&controller)
+    };
+    top.join(path.unwrap_or("/").trim_start_matches('/'))
 }
 
 fn write(dir: &Path, file: &str, value: &str) -> Result<()> {
@@ -274,5 +321,53 @@ fn remove_dir(dir: &Path) {
             }
             _ => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_leader_goes_back_where_it_came_from() {
+        let v1 = "9:name=systemd:/\n4:memory:/a/b\n1:cpu,cpuacct:/c\n8:pids:/\n0::/\n";
+        let back = |dir: &str, v2| origin(v1, Path::new(dir), v2);
+        assert_eq!(
+            back("/sys/fs/cgroup/memory/a/b/tokiolings-1/t2", false),
+            Path::new("/sys/fs/cgroup/memory/a/b")
+        );
+        assert_eq!(
+            back("/sys/fs/cgroup/cpu/c/tokiolings-1/t2", false),
+            Path::new("/sys/fs/cgroup/cpu/c")
+        );
+        assert_eq!(
+            back("/sys/fs/cgroup/pids/tokiolings-1/t2", false),
+            Path::new("/sys/fs/cgroup/pids")
+        );
+        // v2: the grader's cgroup, wherever the base is.
+        assert_eq!(
+            origin(
+                "0::/system.slice/runner.service\n",
+                Path::new("/sys/fs/cgroup/tokiolings-1/t2"),
+                true
+            ),
+            Path::new("/sys/fs/cgroup/system.slice/runner.service")
+        );
+    }
+
+    #[test]
+    fn describes_the_limits_for_the_report() {
+        let limits = Limits {
+            v2: false,
+            bases: Vec::new(),
+            memory_bytes: Some(512 << 20),
+            swap: true,
+            tasks: Some(256 + SANDBOX_TASKS),
+            cpus: 2,
+        };
+        assert_eq!(
+            limits.describe(),
+            "one per test (cgroup v1: memory, pids, cpu), removed after it: memory+swap 512 MiB in all, 256 tasks, 2 CPUs for the test and its children together"
+        );
     }
 }
