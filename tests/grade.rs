@@ -291,22 +291,33 @@ const HOSTILE: &[&str] = &[
     "unix_socket",
 ];
 
-/// Whether the full sandbox can run here (root and `unshare`). Without it: one line, and the
-/// test is skipped — unless CI=true, where it is required.
+/// Whether the full sandbox can run here (root, and `unshare` making PID and mount
+/// namespaces). Without it: one line on stderr (written past the test harness's capture), and
+/// the test is skipped — unless CI=true, where it is required.
 fn full_sandbox_here(test: &str) -> bool {
-    let root = rustix::process::geteuid().is_root();
-    let unshare = std::process::Command::new("unshare")
-        .arg("--version")
+    let why = if !rustix::process::geteuid().is_root() {
+        "root"
+    } else if !std::process::Command::new("unshare")
+        .args([
+            "--pid",
+            "--fork",
+            "--mount",
+            "--propagation",
+            "private",
+            "true",
+        ])
         .output()
-        .is_ok_and(|o| o.status.success());
-    if root && unshare {
+        .is_ok_and(|o| o.status.success())
+    {
+        "`unshare` and PID and mount namespaces"
+    } else {
         return true;
-    }
-    let why = if root { "`unshare`" } else { "root" };
+    };
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{test} needs {why} (required when CI=true)");
     }
-    println!("skipped {test}: it needs {why}");
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped {test}: it needs {why}");
     false
 }
 
