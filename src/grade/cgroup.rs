@@ -256,21 +256,48 @@ impl TestGroup {
             .collect();
         for dir in &group.dirs {
             if let Err(e) = write(dir, "cgroup.procs", &std::process::id().to_string()) {
-                group.leave();
+                let _ = group.leave();
                 return Err(e);
             }
         }
         Ok(group)
     }
 
-    /// Moves this process back where it was and removes the test's cgroup, once the test's
-    /// processes are gone.
-    pub fn leave(self) {
-        let me = std::process::id().to_string();
+    /// Moves this process back where it was, kills what the test left in its cgroup (a
+    /// process that left its process group or session too) and removes the cgroup. True if
+    /// something was left.
+    pub fn leave(self) -> bool {
+        let me = std::process::id();
         for origin in &self.origins {
-            let _ = write(origin, "cgroup.procs", &me);
+            let _ = write(origin, "cgroup.procs", &me.to_string());
+        }
+        let mut left = false;
+        // Killed processes' children may show up next time round.
+        for _ in 0..20 {
+            let pids: Vec<i32> = self
+                .dirs
+                .iter()
+                .filter_map(|d| std::fs::read_to_string(d.join("cgroup.procs")).ok())
+                .flat_map(|text| {
+                    text.lines()
+                        .filter_map(|l| l.trim().parse::<i32>().ok())
+                        .collect::<Vec<_>>()
+                })
+                .filter(|&p| p != me as i32)
+                .collect();
+            if pids.is_empty() {
+                break;
+            }
+            left = true;
+            for pid in pids {
+                if let Some(p) = rustix::process::Pid::from_raw(pid) {
+                    let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(10));
         }
         self.remove();
+        left
     }
 
     fn remove(self) {

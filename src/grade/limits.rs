@@ -116,7 +116,7 @@ pub async fn prepare(
         leftover_processes: "killed with the test's process group; the test fails".into(),
         capabilities: "unchanged".into(),
         user: "the grader's".into(),
-        cgroup: "none: limits are per process".into(),
+        cgroup: "none".into(),
         notes: Vec::new(),
     };
     let status = tempfile::Builder::new()
@@ -325,7 +325,8 @@ fn describe(spec: &Spec, args: &LimitArgs, e: &mut Enforced) {
     };
     match &spec.cgroup {
         Some(c) => e.cgroup = c.describe(),
-        None if spec.extra_tasks.is_some() && root => e.notes.push(
+        // In the namespaces the test runs as nobody, which RLIMIT_NPROC binds (note below).
+        None if spec.extra_tasks.is_some() && root && !spec.namespaces => e.notes.push(
             "without a cgroup, RLIMIT_NPROC (per user) is the only limit on tasks, and it does not bind root"
                 .into(),
         ),

@@ -190,10 +190,10 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
             .args(args)
             .status()
             .with_context(|| format!("failed to start {}", exe.display()))?;
-        if let Some(g) = group {
-            g.leave();
-        }
-        end_like(ending_of(status), false);
+        // Without the PID namespace, the cgroup is what finds a process that left the test's
+        // process group.
+        let leaked = group.is_some_and(cgroup::TestGroup::leave);
+        end_like(ending_of(status), leaked);
     }
     // The status file is written by the init through a descriptor opened before it changed
     // its root, so the test can't reach, forge or replace it.
@@ -232,14 +232,13 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
         .arg(exe)
         .args(args);
     let status = cmd.status().context("failed to start `unshare`");
-    if let Some(g) = group {
-        g.leave();
-    }
+    // Nothing should be left once the PID namespace is gone; if something is, it leaked.
+    let stray = group.is_some_and(cgroup::TestGroup::leave);
     let status = status?;
     let text = std::fs::read_to_string(&status_path).unwrap_or_default();
     drop(dir);
     match parse_status(&text) {
-        Some((ending, leaked)) => end_like(ending, leaked),
+        Some((ending, leaked)) => end_like(ending, leaked || stray),
         // The init never reported (it failed to start): end as `unshare` did.
         None => end_like(ending_of(status), false),
     }
