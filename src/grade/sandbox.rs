@@ -40,8 +40,10 @@ pub const TEST_ID: u32 = 65534;
 pub const HOME_SIZE: &str = "256m";
 /// Size of the private /dev/shm.
 pub const SHM_SIZE: &str = "64m";
-/// Size of the private tmpfs the harness writes its log file to (copied out after the test).
+/// Size of the private tmpfs the harness writes its log file to (copied out after the test),
+/// and the most of it that is copied (a sparse file may claim more).
 pub const LOG_SIZE: &str = "1m";
+const LOG_BYTES: u64 = 1 << 20;
 /// The system dirs bound read-only into a test's root (those that exist; symlinks stay links).
 const SYSTEM: &[&str] = &["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
 /// Files (and dirs) of /etc a test may need: the loader's cache, names of users, hosts and
@@ -323,7 +325,7 @@ fn copy_log(log: &Path, dir: &File) -> Result<()> {
         Mode::from_raw_mode(0o600),
     )?;
     use std::io::Read;
-    std::io::copy(&mut File::from(src).take(64 << 20), &mut File::from(dst))?;
+    std::io::copy(&mut File::from(src).take(LOG_BYTES), &mut File::from(dst))?;
     Ok(())
 }
 
