@@ -7,6 +7,7 @@
 
 mod batch;
 pub mod build_sandbox;
+mod cgroup;
 mod class;
 mod limits;
 pub mod sandbox;

@@ -203,7 +203,7 @@ fn nothing_is_left_running_and_nothing_is_touched(g: &Graded) {
         enforced["filesystem"]
             .as_str()
             .unwrap()
-            .starts_with("read-only"),
+            .starts_with("a new root per test"),
         "this machine could not isolate the tests (it needs root and `unshare`): {enforced:#}"
     );
     assert!(

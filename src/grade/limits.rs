@@ -10,14 +10,13 @@ use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 use tokio::process::Command;
 
+use super::cgroup;
 use super::sandbox::{self, Spec};
 use crate::checker::CommandWrapper;
 use crate::supervise;
 
 const MIB: u64 = 1024 * 1024;
 const PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-/// Top-level directories tests may write to (and the kernel's own).
-const WRITABLE_TOP: &[&str] = &["dev", "proc", "sys"];
 
 /// What grade mode asks of each test (the `grade` limit flags, as plain data).
 #[derive(Clone, Debug)]
@@ -63,10 +62,13 @@ pub struct Enforced {
     pub output_cap_bytes: usize,
     pub stdin: String,
     pub environment: String,
+    /// Address space of each test process (RLIMIT_AS); with a cgroup, also the memory of the
+    /// test and its children together.
     pub memory_bytes: Option<u64>,
     pub cpu_secs: Option<u64>,
     pub file_size_bytes: Option<u64>,
-    /// Processes and threads a test may start (RLIMIT_NPROC above the user's count).
+    /// Processes and threads a test may start: its cgroup's pids limit, or else RLIMIT_NPROC
+    /// above the user's count.
     pub processes: Option<u64>,
     pub network: String,
     pub filesystem: String,
@@ -79,6 +81,12 @@ pub struct Enforced {
     /// (Landlock) before its body runs, so the harness log can't be forged.
     #[serde(default)]
     pub results: String,
+    /// Who the test runs as.
+    #[serde(default)]
+    pub user: String,
+    /// The cgroup each test runs in, and its limits.
+    #[serde(default)]
+    pub cgroup: String,
     /// Why something asked for is not enforced on this machine.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -95,6 +103,8 @@ pub struct Sandbox {
     pub log_root: tempfile::TempDir,
     /// Holds the sandbox leaders' status dirs.
     _status: tempfile::TempDir,
+    /// The grader's cgroups, removed when grading ends.
+    _cgroup: Option<cgroup::Base>,
 }
 
 /// Finds out what works here and builds the wrapper. `protect` (the course, submissions,
@@ -128,6 +138,8 @@ pub async fn prepare(
         capabilities: "unchanged".into(),
         results: results_protection(),
         builds: String::new(),
+        user: "the grader's".into(),
+        cgroup: "none".into(),
         notes: Vec::new(),
     };
     let status = tempfile::Builder::new()
@@ -135,6 +147,7 @@ pub async fn prepare(
         .tempdir()
         .context("failed to create a dir for the sandbox's status files")?;
     let exe = std::env::current_exe().context("failed to find the tokiolings executable")?;
+    let mut base = None;
     let spec = if args.no_sandbox {
         enforced.notes.push("--no-sandbox: no limits".into());
         None
@@ -143,8 +156,23 @@ pub async fn prepare(
             home: home.path(),
             logs: log_root.path(),
         };
-        probe_best(args, protect, status.path(), private, &exe, &mut enforced).await?
+        base = per_test_cgroups(args, &mut enforced.notes);
+        let cgroup = base.as_ref().map(|b| b.limits.clone());
+        probe_best(
+            args,
+            protect,
+            status.path(),
+            private,
+            cgroup,
+            &exe,
+            &mut enforced,
+        )
+        .await?
     };
+    if spec.as_ref().is_none_or(|s| s.cgroup.is_none()) {
+        // Nothing will run in them.
+        base = None;
+    }
     let home_path = home.path().to_path_buf();
     let wrap: CommandWrapper = match spec {
         Some(spec) => {
@@ -168,6 +196,7 @@ pub async fn prepare(
         _home: home,
         log_root,
         _status: status,
+        _cgroup: base,
     })
 }
 
@@ -178,6 +207,27 @@ fn results_protection() -> String {
         abi => format!(
             "sealed: before each course test's body runs, Landlock (ABI {abi}) denies every file write outside the test's TMPDIR, so its log can't be forged"
         ),
+    }
+}
+
+/// The grader's base cgroups, when this machine lets it make them (root, cgroup v2 with the
+/// controllers or v1 memory, pids and cpu hierarchies); else a note says why not.
+fn per_test_cgroups(args: &SandboxPolicy, notes: &mut Vec<String>) -> Option<cgroup::Base> {
+    let some = |v: u64, unit: u64| (v > 0).then_some(v * unit);
+    if !rustix::process::geteuid().is_root() {
+        notes.push(
+            "no cgroup per test (it needs root): memory and CPU limits are per process".into(),
+        );
+        return None;
+    }
+    match cgroup::Base::create(some(args.memory_mib, MIB), some(args.max_procs, 1), notes) {
+        Ok(base) => Some(base),
+        Err(e) => {
+            notes.push(format!(
+                "no cgroup per test ({e:#}): memory and CPU limits are per process"
+            ));
+            None
+        }
     }
 }
 
@@ -205,6 +255,7 @@ async fn probe_best(
     protect: &[PathBuf],
     status_root: &Path,
     private: Private<'_>,
+    cgroup: Option<cgroup::Limits>,
     exe: &Path,
     enforced: &mut Enforced,
 ) -> Result<Option<Spec>> {
@@ -215,17 +266,15 @@ async fn probe_best(
         file_size_bytes: some(args.file_size_mib, MIB),
         extra_tasks: some(args.max_procs, 1),
         status_root: Some(status_root.to_path_buf()),
+        cgroup,
         ..Spec::default()
     };
     let probe_dir = tempfile::Builder::new()
         .prefix("tokiolings-probe-")
         .tempdir()?;
-    let mut read_only = system_dirs();
-    read_only.extend(protect.iter().filter(|p| p.is_dir()).cloned());
     let full = Spec {
         namespaces: true,
         isolate_network: !args.allow_network,
-        read_only,
         writable: vec![private.logs.to_path_buf()],
         private_home: Some(private.home.to_path_buf()),
         ..limits.clone()
@@ -240,7 +289,7 @@ async fn probe_best(
     candidates.push(limits);
     let mut failures = Vec::new();
     for spec in candidates {
-        match probe(&spec, exe, probe_dir.path()).await {
+        match probe(&spec, exe, probe_dir.path(), protect).await {
             Ok(()) => {
                 describe(&spec, args, enforced);
                 enforced.notes.extend(failures);
@@ -264,20 +313,18 @@ fn level_name(spec: &Spec) -> &'static str {
     }
 }
 
-/// Runs a probe test through `spec`: it must start, see its limits, find the protected dirs
-/// read-only and (when isolated) reach loopback only.
-async fn probe(spec: &Spec, exe: &Path, dir: &Path) -> Result<()> {
-    let mut spec = spec.clone();
-    if spec.namespaces {
-        spec.read_only.push(dir.to_path_buf());
-    }
+/// Runs a probe test through `spec`: it must start, see its limits, find its dir and the
+/// protected ones out of sight (in the namespaces) and (when isolated) reach loopback only.
+async fn probe(spec: &Spec, exe: &Path, dir: &Path, protect: &[PathBuf]) -> Result<()> {
     let mut cmd = Command::new(exe);
-    cmd.args([sandbox::ARG, "run", &serde_json::to_string(&spec)?])
+    cmd.args([sandbox::ARG, "run", &serde_json::to_string(spec)?])
         .arg(exe)
         .args([sandbox::ARG, "probe"])
         .arg(dir)
         .arg(if spec.namespaces { "1" } else { "0" })
-        .arg(if spec.isolate_network { "1" } else { "0" });
+        .arg(if spec.isolate_network { "1" } else { "0" })
+        // Out of sight in a test's own root (the course, the submissions, the scratch copies).
+        .args(protect.iter().filter(|p| spec.namespaces && p.is_dir()));
     let run = supervise::run(
         cmd,
         supervise::Limits {
@@ -298,22 +345,6 @@ async fn probe(spec: &Spec, exe: &Path, dir: &Path) -> Result<()> {
     }
 }
 
-/// The system's top-level directories, /tmp included, made read-only for tests (all but the
-/// kernel's).
-fn system_dirs() -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir("/") else {
-        return Vec::new();
-    };
-    let mut dirs: Vec<PathBuf> = entries
-        .flatten()
-        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-        .filter(|e| !WRITABLE_TOP.contains(&e.file_name().to_string_lossy().as_ref()))
-        .map(|e| e.path())
-        .collect();
-    dirs.sort();
-    dirs
-}
-
 fn describe(spec: &Spec, args: &SandboxPolicy, e: &mut Enforced) {
     e.memory_bytes = spec.memory_bytes;
     e.cpu_secs = spec.cpu_secs;
@@ -325,23 +356,48 @@ fn describe(spec: &Spec, args: &SandboxPolicy, e: &mut Enforced) {
     } else {
         "none to drop (not root); no_new_privs".into()
     };
+    match &spec.cgroup {
+        Some(c) => e.cgroup = c.describe(),
+        // In the namespaces the test runs as nobody, which RLIMIT_NPROC binds (note below).
+        None if spec.extra_tasks.is_some() && root && !spec.namespaces => e.notes.push(
+            "without a cgroup, RLIMIT_NPROC (per user) is the only limit on tasks, and it does not bind root"
+                .into(),
+        ),
+        None => {}
+    }
     if spec.namespaces {
-        e.filesystem =
-            "read-only (the course, submissions, scratch copies, canonical tests and /tmp included) except /dev, the test harness's log dir and a private tmpfs per test as HOME and TMPDIR"
-                .into();
+        e.user = format!(
+            "uid {0}, gid {0} (nobody), no supplementary groups, no capabilities",
+            sandbox::TEST_ID
+        );
+        e.filesystem = format!(
+            "a new root per test (pivot_root into a tmpfs; the host's tree detached): the system's /usr, /bin, /sbin, /lib* and a few /etc files read-only; its own test binary; a private {} tmpfs as cwd, HOME and TMPDIR; its harness log file on a private {} tmpfs, copied out after the test; a minimal /dev (null, zero, full, random, urandom) with a private {} /dev/shm; its own /proc with /proc/sys read-only and kernel files masked; no /sys, no /run, no host sockets, no course or other learner's files; its own IPC namespace (System V shared memory and message queues end with it)",
+            sandbox::HOME_SIZE,
+            sandbox::LOG_SIZE,
+            sandbox::SHM_SIZE
+        );
+        if spec.cgroup.is_none() && spec.extra_tasks.is_some() {
+            e.notes.push(format!(
+                "without a cgroup, RLIMIT_NPROC counts the tasks of every test running as uid {} at once",
+                sandbox::TEST_ID
+            ));
+        }
         e.leftover_processes =
             "killed with the test's PID namespace (also those that left its process group); the test fails"
                 .into();
         e.network = if spec.isolate_network {
-            "loopback only (own network namespace)".into()
+            "loopback only (own network namespace; no host Unix sockets, abstract ones included)"
+                .into()
         } else if args.allow_network {
-            "not restricted (--allow-network)".into()
+            "not restricted (--allow-network); the host's abstract Unix sockets are reachable"
+                .into()
         } else {
-            "not restricted (no network namespace here)".into()
+            "not restricted (no network namespace here); the host's abstract Unix sockets are reachable"
+                .into()
         };
     } else {
         e.notes.push(
-            "no namespaces here (they need root and `unshare`): the filesystem and network are not restricted"
+            "no namespaces here (they need root and `unshare`): the filesystem and network are not restricted, and tests run as the grader's user"
                 .into(),
         );
     }

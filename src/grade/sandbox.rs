@@ -2,14 +2,20 @@
 //! checker starts instead of `EXE ARGS…` in grade mode (a helper process, since the crate forbids
 //! the `unsafe` that `pre_exec` needs).
 //!
-//! The helper (the *leader*, which the checker supervises as usual) starts, through `unshare`,
-//! an *init* in new PID and mount namespaces (and a network namespace with only loopback up).
-//! The init makes the course, the submissions and the canonical tests read-only, drops every
-//! capability, sets the rlimits, runs the test as its child, and when the test ends kills
-//! whatever it left running — a process that left the test's process group too, which the
-//! namespace makes visible. The leader then ends the way the test ended (same exit code, same
-//! signal), so the verdict reads it as if there were no sandbox; leftovers are reported by
-//! keeping a marker process in the leader's group, which the supervisor sees as a leak.
+//! The helper (the *leader*, which the checker supervises as usual) moves itself into a cgroup
+//! of the test's own (see `cgroup`: memory, tasks and CPU of the test and its children
+//! together), then starts, through `unshare`, an *init* in new PID, mount, cgroup, IPC and UTS
+//! namespaces (and a network namespace with only loopback up). The init builds a new root on a tmpfs and
+//! `pivot_root`s into it: the system's /usr and /lib* read-only, the test's own binary, a
+//! private tmpfs as its cwd, HOME and TMPDIR, a private tmpfs for its harness log file, a
+//! minimal /dev with a private /dev/shm, and a /proc of its own with /proc/sys read-only —
+//! no /sys, no /run, no course, no other learner. It drops its capabilities' bounding set,
+//! sets the rlimits, runs the test as its child under uid/gid 65534 (nobody: no capabilities),
+//! and when the test ends kills whatever it left running — a process that left the test's
+//! process group too, which the namespace makes visible — and copies the harness's log file
+//! out. The leader then ends the way the test ended (same exit code, same signal), so the
+//! verdict reads it as if there were no sandbox; leftovers are reported by keeping a marker
+//! process in the leader's group, which the supervisor sees as a leak.
 //! Without namespaces (not root, no `unshare`) the leader applies the rlimits itself.
 
 use std::fs::File;
@@ -22,10 +28,62 @@ use anyhow::{Context, Result, bail};
 use rustix::process::{Resource, Rlimit, Signal, setrlimit};
 use serde::{Deserialize, Serialize};
 
+use super::cgroup;
+
 /// The first argument that selects the helper (hidden from `--help`).
 pub const ARG: &str = "__sandbox";
 /// The init could not set the sandbox up; the leader exits with this.
 const SETUP_FAILED: i32 = 97;
+/// The uid and gid tests run as in the namespaces (nobody): no capabilities, owns nothing.
+pub const TEST_ID: u32 = 65534;
+/// Size of the private tmpfs that is the test's cwd, HOME and TMPDIR.
+pub const HOME_SIZE: &str = "256m";
+/// Size of the private /dev/shm.
+pub const SHM_SIZE: &str = "64m";
+/// Size of the private tmpfs the harness writes its log file to (copied out after the test),
+/// and the most of it that is copied (a sparse file may claim more).
+pub const LOG_SIZE: &str = "1m";
+const LOG_BYTES: u64 = 1 << 20;
+/// The system dirs bound read-only into a test's root (those that exist; symlinks stay links).
+const SYSTEM: &[&str] = &["usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"];
+/// Files (and dirs) of /etc a test may need: the loader's cache, names of users, hosts and
+/// services, certificates, the time zone.
+const ETC: &[&str] = &[
+    "ld.so.cache",
+    "ld.so.conf",
+    "ld.so.conf.d",
+    "passwd",
+    "group",
+    "nsswitch.conf",
+    "hosts",
+    "host.conf",
+    "gai.conf",
+    "services",
+    "protocols",
+    "localtime",
+    "ssl",
+    "ca-certificates",
+    "ca-certificates.conf",
+];
+/// Device nodes bound into the test's /dev.
+const DEVICES: &[&str] = &["null", "zero", "full", "random", "urandom"];
+/// /proc entries hidden (files: /dev/null over them; dirs: an empty read-only tmpfs), and
+/// those made read-only, as container runtimes do.
+const PROC_MASKED: &[&str] = &[
+    "kcore",
+    "keys",
+    "latency_stats",
+    "timer_list",
+    "timer_stats",
+    "sched_debug",
+    "kallsyms",
+    "kmsg",
+    "acpi",
+    "asound",
+    "scsi",
+    "firmware",
+];
+const PROC_READ_ONLY: &[&str] = &["sys", "sysrq-trigger", "bus", "fs", "irq"];
 
 /// What the sandbox enforces; serialized as the helper's first argument.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -34,21 +92,23 @@ pub struct Spec {
     pub namespaces: bool,
     /// A network namespace with only loopback (with `namespaces`; needs `ip`).
     pub isolate_network: bool,
-    /// Bind-mounted read-only in the mount namespace.
-    pub read_only: Vec<PathBuf>,
-    /// Bound writable again after the read-only ones (they may sit inside them): where the
-    /// test harness writes its log file. The init narrows it to the dir of its own `--logfile`.
+    /// Where test harnesses write their log files (with `namespaces`): a test's own
+    /// `--logfile` under one of them is written to a private tmpfs and copied there after it.
     #[serde(default)]
     pub writable: Vec<PathBuf>,
-    /// A fresh, private tmpfs mounted here for each test (its `HOME` and `TMPDIR`), so tests
-    /// never see each other's files.
+    /// A fresh, private tmpfs mounted here for each test (its cwd, `HOME` and `TMPDIR`), so
+    /// tests never see each other's files. With `namespaces`, also where the new root is built.
     #[serde(default)]
     pub private_home: Option<PathBuf>,
+    /// A cgroup per test (see `cgroup`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cgroup: Option<cgroup::Limits>,
     pub memory_bytes: Option<u64>,
     pub cpu_secs: Option<u64>,
     pub file_size_bytes: Option<u64>,
-    /// How many more tasks (processes and threads) the test may start: RLIMIT_NPROC counts
-    /// every task of the user, so the limit is set to their count now plus this.
+    /// How many more tasks (processes and threads) the test may start. With a cgroup its pids
+    /// limit; else RLIMIT_NPROC, which counts every task of the user, so the limit is set to
+    /// their count now plus this.
     pub extra_tasks: Option<u64>,
     /// Where the leader makes its status dir: the grader's, removed when grading ends (a
     /// leader killed at the deadline can't clean up after itself).
@@ -78,7 +138,8 @@ pub fn main(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
             }
             "probe" => {
                 let arg = |i: usize| args.get(i).and_then(|a| a.to_str()).unwrap_or("");
-                probe(Path::new(arg(3)), arg(4) == "1", arg(5) == "1")
+                let protected: Vec<PathBuf> = args.iter().skip(6).map(PathBuf::from).collect();
+                probe(Path::new(arg(3)), arg(4) == "1", arg(5) == "1", &protected)
             }
             "run" | "init" => {
                 let spec: Spec = serde_json::from_str(
@@ -108,8 +169,21 @@ pub fn main(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
 }
 
 fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()> {
-    if let Some(extra) = spec.extra_tasks {
-        spec.nproc = Some(user_tasks() + extra);
+    let group = match &spec.cgroup {
+        Some(limits) => Some(cgroup::TestGroup::enter(limits)?),
+        None => None,
+    };
+    let pids_limited = spec.cgroup.as_ref().is_some_and(|c| c.tasks.is_some());
+    if let Some(extra) = spec.extra_tasks
+        && !pids_limited
+    {
+        // The test's uid: nobody in the namespaces (shared by the tests running at once).
+        let uid = if spec.namespaces {
+            TEST_ID
+        } else {
+            rustix::process::getuid().as_raw()
+        };
+        spec.nproc = Some(tasks_of(uid) + extra);
     }
     if !spec.namespaces {
         apply_limits(&spec)?;
@@ -118,10 +192,13 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
             .args(args)
             .status()
             .with_context(|| format!("failed to start {}", exe.display()))?;
-        end_like(ending_of(status), false);
+        // Without the PID namespace, the cgroup is what finds a process that left the test's
+        // process group.
+        let leaked = group.is_some_and(cgroup::TestGroup::leave);
+        end_like(ending_of(status), leaked);
     }
-    // The status file is written by the init through a descriptor opened before its directory
-    // became read-only, so the test can't forge or replace it.
+    // The status file is written by the init through a descriptor opened before it changed
+    // its root, so the test can't reach, forge or replace it.
     let mut dir = tempfile::Builder::new();
     dir.prefix("tokiolings-status-");
     let dir = match &spec.status_root {
@@ -131,9 +208,9 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
     .context("failed to create the sandbox status dir")?;
     let status_path = dir.path().join("status");
     File::create(&status_path)?;
-    spec.read_only.push(dir.path().to_path_buf());
     spec.status = Some(status_path.clone());
     let mut cmd = Command::new("unshare");
+    // IPC: System V objects and message queues die with the test; UTS: its hostname is its own.
     cmd.args([
         "--pid",
         "--fork",
@@ -142,7 +219,12 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
         "--mount",
         "--propagation",
         "private",
+        "--ipc",
+        "--uts",
     ]);
+    if group.is_some() {
+        cmd.arg("--cgroup");
+    }
     if spec.isolate_network {
         cmd.arg("--net");
     }
@@ -151,35 +233,54 @@ fn leader(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()>
         .args([ARG, "init", &serde_json::to_string(&spec)?])
         .arg(exe)
         .args(args);
-    let status = cmd.status().context("failed to start `unshare`")?;
+    let status = cmd.status().context("failed to start `unshare`");
+    // Nothing should be left once the PID namespace is gone; if something is, it leaked.
+    let stray = group.is_some_and(cgroup::TestGroup::leave);
+    let status = status?;
     let text = std::fs::read_to_string(&status_path).unwrap_or_default();
     drop(dir);
     match parse_status(&text) {
-        Some((ending, leaked)) => end_like(ending, leaked),
+        Some((ending, leaked)) => end_like(ending, leaked || stray),
         // The init never reported (it failed to start): end as `unshare` did.
         None => end_like(ending_of(status), false),
     }
 }
 
-fn init(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()> {
-    spec.writable = own_log_dir(&spec.writable, args);
+fn init(spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()> {
+    let log = own_log_file(&spec.writable, args);
     let status_path = spec.status.clone().context("no status file")?;
     let mut status = std::fs::OpenOptions::new()
         .write(true)
         .open(&status_path)
         .with_context(|| format!("failed to open {}", status_path.display()))?;
-    // Not dumpable: the test (same uid) can't reach this process's descriptors through /proc.
+    // The real log dir, opened before the root changes: the log file is copied there after.
+    let log_dir = match log.as_deref().and_then(Path::parent) {
+        Some(dir) => {
+            Some(File::open(dir).with_context(|| format!("failed to open {}", dir.display()))?)
+        }
+        None => None,
+    };
+    // Not dumpable: nothing in the namespace can reach this process's descriptors via /proc.
     let _ = rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable);
-    if let Err(e) = set_up(&spec) {
+    if let Err(e) = set_up(&spec, exe, log.as_deref()) {
         let _ = writeln!(status, "setup {e:#}");
         return Err(e);
     }
-    let mut child = Command::new(exe)
-        .args(args)
+    use std::os::unix::process::CommandExt;
+    let mut cmd = Command::new(exe);
+    cmd.args(args).uid(TEST_ID).gid(TEST_ID);
+    if let Some(home) = &spec.private_home {
+        cmd.current_dir(home);
+    }
+    let mut child = cmd
         .spawn()
         .with_context(|| format!("failed to start {}", exe.display()))?;
     let ending = ending_of(child.wait()?);
     let leaked = kill_leftovers();
+    if let (Some(log), Some(dir)) = (&log, &log_dir) {
+        // A test that never wrote its log (it crashed first) has none to copy.
+        let _ = copy_log(log, dir);
+    }
     let (word, n) = match ending {
         Ending::Exit(c) => ("exit", c),
         Ending::Signal(s) => ("signal", s),
@@ -189,6 +290,42 @@ fn init(mut spec: Spec, exe: &Path, args: &[std::ffi::OsString]) -> Result<()> {
         "{word} {n} {}",
         if leaked { "leaked" } else { "clean" }
     )?;
+    Ok(())
+}
+
+/// The test's own `--logfile`, if it is under a writable root: the only file of the test
+/// that leaves the sandbox (none for a `main` or a `--list`).
+fn own_log_file(writable: &[PathBuf], args: &[std::ffi::OsString]) -> Option<PathBuf> {
+    let logfile = args
+        .iter()
+        .position(|a| a == "--logfile")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)?;
+    let dir = logfile.parent()?;
+    (logfile.file_name().is_some() && own_log_dir(writable, args) == [dir]).then_some(logfile)
+}
+
+/// Copies the harness's log file (a regular file, at most the log tmpfs's size) from the
+/// test's tmpfs into the real log dir, through the descriptor opened before the root changed.
+fn copy_log(log: &Path, dir: &File) -> Result<()> {
+    use rustix::fs::{FileType, Mode, OFlags, fstat, open, openat};
+    let src = open(
+        log,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    if FileType::from_raw_mode(fstat(&src)?.st_mode) != FileType::RegularFile {
+        bail!("{} is not a regular file", log.display());
+    }
+    let name = log.file_name().context("no log file name")?;
+    let dst = openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    use std::io::Read;
+    std::io::copy(&mut File::from(src).take(LOG_BYTES), &mut File::from(dst))?;
     Ok(())
 }
 
@@ -206,17 +343,35 @@ fn own_log_dir(writable: &[PathBuf], args: &[std::ffi::OsString]) -> Vec<PathBuf
     }
 }
 
-/// The probe test `limits` runs through a candidate sandbox: protected dirs must be read-only
-/// and, when isolated, loopback must work and the outside must be unreachable.
-fn probe(dir: &Path, read_only: bool, isolated: bool) -> Result<()> {
+/// The probe test `limits` runs through a candidate sandbox: in the namespaces it must run
+/// as nobody in its own root, where its dir and the `protected` ones are out of sight; when
+/// isolated, loopback must work and the outside must be unreachable. Without them it must be
+/// able to write.
+fn probe(dir: &Path, sandboxed: bool, isolated: bool, protected: &[PathBuf]) -> Result<()> {
     let written = std::fs::write(dir.join("probe"), "x");
-    match (read_only, written) {
+    match (sandboxed, written) {
         (true, Ok(())) => bail!("{} is still writable", dir.display()),
-        (true, Err(e)) if e.raw_os_error() != Some(rustix::io::Errno::ROFS.raw_os_error()) => {
-            bail!("writing to {} failed oddly: {e}", dir.display())
-        }
         (false, Err(e)) => bail!("cannot write to {}: {e}", dir.display()),
         _ => {}
+    }
+    if sandboxed {
+        // Only the path down to its own binary may be there (the grader's binary may live in
+        // the course's target dir).
+        let exe = std::env::current_exe().unwrap_or_default();
+        let in_sight = |d: &Path| match std::fs::read_dir(d) {
+            Err(_) => false,
+            Ok(entries) => !exe.starts_with(d) || entries.count() != 1,
+        };
+        if let Some(seen) = std::iter::once(dir)
+            .chain(protected.iter().map(PathBuf::as_path))
+            .find(|d| in_sight(d))
+        {
+            bail!("{} is still in sight", seen.display());
+        }
+        if rustix::process::geteuid().is_root() {
+            bail!("the test still runs as root");
+        }
+        std::fs::write("probe", "x").context("the working directory is not writable")?;
     }
     if isolated {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").context("loopback is down")?;
@@ -231,7 +386,7 @@ fn probe(dir: &Path, read_only: bool, isolated: bool) -> Result<()> {
     Ok(())
 }
 
-fn set_up(spec: &Spec) -> Result<()> {
+fn set_up(spec: &Spec, exe: &Path, log: Option<&Path>) -> Result<()> {
     if spec.isolate_network {
         let ok = Command::new("ip")
             .args(["link", "set", "lo", "up"])
@@ -242,33 +397,132 @@ fn set_up(spec: &Spec) -> Result<()> {
             bail!("`ip link set lo up` failed ({ok})");
         }
     }
-    use rustix::mount::{MountFlags, mount_bind_recursive, mount_remount};
-    for dir in &spec.read_only {
-        mount_bind_recursive(dir, dir)
-            .with_context(|| format!("failed to bind {}", dir.display()))?;
-        mount_remount(dir, MountFlags::BIND | MountFlags::RDONLY, "")
-            .with_context(|| format!("failed to make {} read-only", dir.display()))?;
-    }
-    // A bind mount inherits the read-only flag of the mount it comes from: clear it.
-    for dir in &spec.writable {
-        rustix::mount::mount_bind(dir, dir)
-            .with_context(|| format!("failed to bind {}", dir.display()))?;
-        mount_remount(dir, MountFlags::BIND, "")
-            .with_context(|| format!("failed to make {} writable", dir.display()))?;
-    }
-    if let Some(home) = &spec.private_home {
-        rustix::mount::mount(
-            "tmpfs",
-            home,
-            "tmpfs",
-            MountFlags::NOSUID | MountFlags::NODEV,
-            c"size=256m,mode=0700",
-        )
-        .with_context(|| format!("failed to mount a private tmpfs at {}", home.display()))?;
-    }
+    let home = spec
+        .private_home
+        .as_deref()
+        .context("the namespaces need a private home")?;
+    new_root(home, exe, log)?;
     apply_limits(spec)?;
     drop_capabilities();
     Ok(())
+}
+
+/// Builds the test's root on a tmpfs mounted at `home` (a path nothing else uses in this
+/// mount namespace) and moves into it; the host's tree is detached, so neither it nor its
+/// paths (in /proc/self/mountinfo) are left in sight.
+fn new_root(home: &Path, exe: &Path, log: Option<&Path>) -> Result<()> {
+    use rustix::mount::{MountFlags as F, UnmountFlags, mount, mount_bind, mount_bind_recursive};
+    let root = home.to_path_buf();
+    let inside = |p: &Path| root.join(p.strip_prefix("/").unwrap_or(p));
+    let tmpfs = |at: &Path, flags: F, options: &str| -> Result<()> {
+        std::fs::create_dir_all(at)?;
+        let options = std::ffi::CString::new(options)?;
+        mount("tmpfs", at, "tmpfs", flags, options.as_c_str())
+            .with_context(|| format!("failed to mount a tmpfs at {}", at.display()))
+    };
+    let quiet = F::NOSUID | F::NODEV | F::NOEXEC;
+    tmpfs(&root, F::NOSUID | F::NODEV, "size=1m,mode=0755")?;
+    // Read-only binds of host files or dirs at the same path inside.
+    let bind = |host: &Path, extra: F| -> Result<()> {
+        let to = inside(host);
+        if host.is_dir() {
+            std::fs::create_dir_all(&to)?;
+            mount_bind_recursive(host, &to)
+        } else {
+            std::fs::create_dir_all(to.parent().context("no parent")?)?;
+            File::create(&to)?;
+            mount_bind(host, &to)
+        }
+        .with_context(|| format!("failed to bind {}", host.display()))?;
+        remount_read_only(&to, extra)
+    };
+    for name in SYSTEM {
+        let host = Path::new("/").join(name);
+        match std::fs::symlink_metadata(&host) {
+            Ok(m) if m.file_type().is_symlink() => {
+                std::os::unix::fs::symlink(std::fs::read_link(&host)?, inside(&host))?
+            }
+            Ok(m) if m.is_dir() => bind(&host, F::NOSUID | F::NODEV)?,
+            _ => {}
+        }
+    }
+    for name in ETC {
+        let host = Path::new("/etc").join(name);
+        if host.exists() {
+            bind(&host, quiet)?;
+        }
+    }
+    bind(exe, F::NOSUID | F::NODEV)?;
+    let owner = format!("uid={TEST_ID},gid={TEST_ID}");
+    tmpfs(
+        &inside(home),
+        F::NOSUID | F::NODEV,
+        &format!("size={HOME_SIZE},mode=0700,{owner}"),
+    )?;
+    if let Some(dir) = log.and_then(Path::parent) {
+        tmpfs(
+            &inside(dir),
+            quiet,
+            &format!("size={LOG_SIZE},nr_inodes=16,mode=0700,{owner}"),
+        )?;
+    }
+    // /dev: the harmless nodes, bound from the host's; a private /dev/shm.
+    let dev = inside(Path::new("/dev"));
+    tmpfs(&dev, F::NOSUID | F::NOEXEC, "size=64k,mode=0755")?;
+    for name in DEVICES {
+        let to = dev.join(name);
+        File::create(&to)?;
+        mount_bind(Path::new("/dev").join(name), &to)
+            .with_context(|| format!("failed to bind /dev/{name}"))?;
+    }
+    for (link, to) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        std::os::unix::fs::symlink(to, dev.join(link))?;
+    }
+    tmpfs(
+        &dev.join("shm"),
+        quiet,
+        &format!("size={SHM_SIZE},mode=1777"),
+    )?;
+    remount_read_only(&dev, F::NOSUID | F::NOEXEC)?;
+    // /proc of the test's PID namespace; the kernel's knobs read-only, its secrets hidden.
+    let proc = inside(Path::new("/proc"));
+    std::fs::create_dir_all(&proc)?;
+    mount("proc", &proc, "proc", quiet, c"").context("failed to mount /proc")?;
+    for name in PROC_READ_ONLY {
+        let p = proc.join(name);
+        if p.exists() {
+            mount_bind(&p, &p).with_context(|| format!("failed to bind /proc/{name}"))?;
+            remount_read_only(&p, quiet)?;
+        }
+    }
+    for name in PROC_MASKED {
+        let p = proc.join(name);
+        if p.is_dir() {
+            mount("tmpfs", &p, "tmpfs", quiet | F::RDONLY, c"size=0")
+                .with_context(|| format!("failed to mask /proc/{name}"))?;
+        } else if p.exists() {
+            mount_bind(dev.join("null"), &p)
+                .with_context(|| format!("failed to mask /proc/{name}"))?;
+        }
+    }
+    remount_read_only(&root, F::NOSUID | F::NODEV)?;
+    // pivot_root(".", "."): the old root ends up on top of the new one, and is detached.
+    rustix::process::chdir(&root).context("failed to enter the new root")?;
+    rustix::process::pivot_root(".", ".").context("pivot_root failed")?;
+    rustix::mount::unmount(".", UnmountFlags::DETACH).context("failed to detach the old root")?;
+    rustix::process::chdir("/")?;
+    Ok(())
+}
+
+fn remount_read_only(at: &Path, extra: rustix::mount::MountFlags) -> Result<()> {
+    use rustix::mount::{MountFlags, mount_remount};
+    mount_remount(at, MountFlags::BIND | MountFlags::RDONLY | extra, "")
+        .with_context(|| format!("failed to make {} read-only", at.display()))
 }
 
 fn apply_limits(spec: &Spec) -> Result<()> {
@@ -352,9 +606,8 @@ fn live_pids() -> Vec<i32> {
         .collect()
 }
 
-/// Tasks (threads included) whose real uid is ours: what RLIMIT_NPROC counts.
-fn user_tasks() -> u64 {
-    let uid = rustix::process::getuid().as_raw();
+/// Tasks (threads included) whose real uid is `uid`: what RLIMIT_NPROC counts.
+fn tasks_of(uid: u32) -> u64 {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return 0;
     };
@@ -455,7 +708,7 @@ mod tests {
     #[test]
     fn counts_this_users_tasks() {
         // This test's own threads at least.
-        assert!(user_tasks() >= 1);
+        assert!(tasks_of(rustix::process::getuid().as_raw()) >= 1);
     }
 
     #[test]
@@ -472,5 +725,24 @@ mod tests {
         // Not under a writable root, or no log file at all: nothing is writable.
         assert!(own_log_dir(&roots, &args(&["--logfile", "/etc/x.log"])).is_empty());
         assert!(own_log_dir(&roots, &args(&["--list"])).is_empty());
+    }
+
+    #[test]
+    fn only_the_tests_own_log_file_is_copied_out() {
+        let roots = [PathBuf::from("/tmp/logs")];
+        let args = |a: &[&str]| a.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            own_log_file(&roots, &args(&["--logfile", "/tmp/logs/s1/0.log"])),
+            Some(PathBuf::from("/tmp/logs/s1/0.log"))
+        );
+        assert_eq!(
+            own_log_file(&roots, &args(&["--logfile", "/etc/x.log"])),
+            None
+        );
+        assert_eq!(
+            own_log_file(&roots, &args(&["--logfile", "/tmp/logs"])),
+            None
+        );
+        assert_eq!(own_log_file(&roots, &args(&["--list"])), None);
     }
 }

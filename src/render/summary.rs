@@ -91,6 +91,8 @@ pub fn enforced_facts(e: &Enforced) -> Vec<(&'static str, String)> {
         ("filesystem", e.filesystem.clone()),
         ("leftover processes", e.leftover_processes.clone()),
         ("capabilities", e.capabilities.clone()),
+        ("user", e.user.clone()),
+        ("cgroup", e.cgroup.clone()),
         ("results", e.results.clone()),
         ("builds", e.builds.clone()),
     ]

@@ -93,13 +93,20 @@ pub fn can_run(test: &str, need: &str, available: bool) -> bool {
     false
 }
 
-/// Root, with `unshare` and `ip`: what grade mode's full sandbox needs.
+/// Root, and `unshare` making PID and mount namespaces: what grade mode's full sandbox needs.
 pub fn full_sandbox_possible() -> bool {
-    let on_path = |p: &str| {
-        std::env::var_os("PATH")
-            .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(p).is_file()))
-    };
-    rustix::process::geteuid().is_root() && on_path("unshare") && on_path("ip")
+    rustix::process::geteuid().is_root()
+        && std::process::Command::new("unshare")
+            .args([
+                "--pid",
+                "--fork",
+                "--mount",
+                "--propagation",
+                "private",
+                "true",
+            ])
+            .output()
+            .is_ok_and(|o| o.status.success())
 }
 
 pub fn chromium_installed() -> bool {
