@@ -53,6 +53,29 @@ mod tests {
         );
     }
 
+    // `.await` hands the thread back to the runtime while the awaited future waits, so other
+    // tasks get a turn. The test runtime has one thread: the task spawned here can only run if
+    // `add_twice` really waits at an `.await` before it returns.
+    #[tokio::test]
+    async fn add_twice_waits_at_its_awaits() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+
+        let other_ran = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&other_ran);
+        tokio::spawn(async move { flag.store(true, Ordering::SeqCst) });
+        assert_eq!(
+            add_twice(4, 5, 6).await,
+            15,
+            "add_twice(4, 5, 6) should be 15"
+        );
+        assert!(
+            other_ran.load(Ordering::SeqCst),
+            "add_twice returned without ever letting another task run: it never waited at an \
+             `.await`. Keep its body: it should get its sums by awaiting add_async twice."
+        );
+    }
+
     // Roughly what `#[tokio::test]` writes for you: a plain `#[test]` that builds a
     // single-threaded runtime and blocks on the async test body until it is done.
     #[test]

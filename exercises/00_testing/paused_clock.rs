@@ -44,11 +44,30 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn measures_a_30_second_sleep_on_tokios_clock() {
         let real_start = std::time::Instant::now();
-        let ((), took) = time_it(tokio::time::sleep(Duration::from_secs(30))).await;
+        // A watchdog on the operating system's clock: a plain thread that gives up after 1 s of
+        // real time. On a paused clock the 30 s sleep ends long before that.
+        let (give_up, gave_up) = tokio::sync::oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(1));
+            let _ = give_up.send(());
+        });
+        let (slept, took) = time_it(async {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_secs(30)) => true,
+                _ = gave_up => false,
+            }
+        })
+        .await;
+        assert!(
+            slept,
+            "the 30 s sleep was still running after 1 s of real time, so Tokio's clock is no \
+             longer paused. Leave the clock alone (no resume()) and read it with Tokio's Instant"
+        );
         assert_eq!(
             took,
             Duration::from_secs(30),
-            "time_it should report the 30 s that passed on Tokio's (paused) clock"
+            "time_it reported {took:?} for a sleep of 30 s on Tokio's (paused) clock; a time near \
+             0 s or a little under 30 s means it read the operating system's clock"
         );
         assert!(
             real_start.elapsed() < Duration::from_secs(1),

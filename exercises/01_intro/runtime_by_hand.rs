@@ -61,6 +61,21 @@ mod tests {
         );
     }
 
+    // `app` alone, on a `#[tokio::test]` runtime with a paused clock: its 20 ms must pass on
+    // Tokio's timer (which is what needs the driver), not by blocking the thread.
+    #[tokio::test(start_paused = true)]
+    async fn app_waits_on_tokios_timer() {
+        let start = tokio::time::Instant::now();
+        assert_eq!(app().await, 42, "app() should answer 42");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(20),
+            "app() should wait 20 ms on Tokio's timer (tokio::time::sleep). No time passed on \
+             Tokio's clock, so it blocked the thread instead: switch on the time driver in \
+             run_app rather than avoiding the timer"
+        );
+    }
+
     #[test]
     fn each_call_gets_its_own_runtime() {
         assert_eq!(

@@ -40,17 +40,41 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn sums_one_to_a_hundred_with_four_tasks() {
-        assert_eq!(parallel_sum((1..=100).collect(), 4).await, 5050);
+        assert_eq!(
+            parallel_sum((1..=100).collect(), 4).await,
+            5050,
+            "1 + 2 + ... + 100 is 5050"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn works_when_the_length_does_not_divide_evenly() {
-        assert_eq!(parallel_sum(vec![5; 10], 3).await, 50);
-        assert_eq!(parallel_sum(vec![7], 4).await, 7);
+        // Different numbers, so that an element counted twice or missed changes the sum.
+        let numbers = vec![5, 100, 8, 2000, 9, 30_000, 7, 400_000, 6, 5_000_000];
+        let expected: u64 = numbers.iter().sum();
+        assert_eq!(
+            parallel_sum(numbers, 3).await,
+            expected,
+            "10 numbers over 3 tasks: every number should be added exactly once"
+        );
+        assert_eq!(
+            parallel_sum(vec![7], 4).await,
+            7,
+            "1 number over 4 tasks: three of the tasks get nothing to add"
+        );
+        assert_eq!(
+            parallel_sum(vec![3, 40, 500], 1).await,
+            543,
+            "with 1 task, that task adds up everything"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_empty_list_sums_to_zero() {
-        assert_eq!(parallel_sum(Vec::new(), 4).await, 0);
+        assert_eq!(
+            parallel_sum(Vec::new(), 4).await,
+            0,
+            "no numbers add up to 0"
+        );
     }
 }

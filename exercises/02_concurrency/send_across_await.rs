@@ -63,7 +63,12 @@ mod tests {
     async fn many_tasks_at_once() {
         let handles: Vec<_> = (0..8).map(|i| spawn_counters(i, 100)).collect();
         for (i, handle) in (0..8).zip(handles) {
-            assert_eq!(handle.await.expect("the task panicked"), i + 100);
+            assert_eq!(
+                handle.await.expect("the task panicked"),
+                i + 100,
+                "spawn_counters({i}, 100) should give {}: each call has a total of its own",
+                i + 100
+            );
         }
     }
 }

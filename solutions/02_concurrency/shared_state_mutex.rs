@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Simulates `visits_per_page` visits to each page, one task per entry in `pages`, all updating
 /// one shared map of visit counts. Returns the final counts.
@@ -25,8 +26,8 @@ pub async fn count_visits(pages: &[&str], visits_per_page: u32) -> HashMap<Strin
                     let mut map = counts.lock().unwrap();
                     *map.entry(page.clone()).or_insert(0) += 1;
                 }
-                // Some async work between two visits (say, writing a log line).
-                tokio::task::yield_now().await;
+                // Some async work between two visits (say, writing a log line): 1 ms.
+                tokio::time::sleep(Duration::from_millis(1)).await;
             }
         }));
     }
@@ -46,17 +47,20 @@ async fn main() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use tokio::time::Instant;
 
-    // A multi-thread runtime with 2 workers, so tasks really run in parallel. The timeout turns a
-    // task that waits forever into a failure, but it cannot rescue a thread that is blocked
-    // inside `lock()`.
-    async fn run(pages: &[&str], visits: u32) -> HashMap<String, u32> {
-        tokio::time::timeout(Duration::from_secs(5), count_visits(pages, visits))
+    // count_visits runs as a spawned task, as a request handler would: its future must be `Send`,
+    // which a `std::sync::MutexGuard` alive at an `.await` is not. The timeout turns a task that
+    // waits forever into a failure, but it cannot rescue a thread that is blocked inside `lock()`.
+    async fn run(pages: &'static [&'static str], visits: u32) -> HashMap<String, u32> {
+        let visitors = tokio::spawn(count_visits(pages, visits));
+        tokio::time::timeout(Duration::from_secs(5), visitors)
             .await
             .expect("count_visits did not finish within 5 s: is a lock held across an .await?")
+            .expect("count_visits panicked")
     }
 
+    // A multi-thread runtime with 2 workers, so tasks really run in parallel.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn counts_each_page() {
         let counts = run(&["/", "/about", "/blog", "/shop"], 25).await;
@@ -72,17 +76,41 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn tasks_sharing_a_page_lose_no_visits() {
-        let counts = run(&["/", "/", "/", "/about"], 100).await;
+        let counts = run(&["/", "/", "/", "/about"], 60).await;
         assert_eq!(
             counts.get("/"),
-            Some(&300),
-            "3 tasks x 100 visits to / should give 300"
+            Some(&180),
+            "3 tasks x 60 visits to / should give 180"
         );
-        assert_eq!(counts.get("/about"), Some(&100));
+        assert_eq!(
+            counts.get("/about"),
+            Some(&60),
+            "1 task x 60 visits to /about should give 60"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn no_pages_no_visits() {
-        assert!(run(&[], 10).await.is_empty());
+        assert!(
+            run(&[], 10).await.is_empty(),
+            "no pages should give an empty map"
+        );
+    }
+
+    // One thread and a paused clock: each visit is a short update under the lock, then 1 ms of
+    // async work without it, so the visitors' waits overlap.
+    #[tokio::test(start_paused = true)]
+    async fn visitors_do_not_take_turns() {
+        let start = Instant::now();
+        let counts = run(&["/", "/about", "/blog"], 10).await;
+        assert_eq!(counts.len(), 3, "3 pages should be in the map");
+        let took = start.elapsed();
+        assert_eq!(
+            took,
+            Duration::from_millis(10),
+            "count_visits took {took:?} on Tokio's clock. 3 visitors x 10 visits with 1 ms of async \
+             work each should take 10 ms, the visitors waiting at the same time; 30 ms means they \
+             took turns, because each one held the lock through its async work"
+        );
     }
 }

@@ -92,7 +92,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn delivers_every_item_in_order() {
         let report = run(10, 3).await;
-        assert_eq!(report.received, (0..10).collect::<Vec<u32>>());
+        assert_eq!(
+            report.received,
+            (0..10).collect::<Vec<u32>>(),
+            "the consumer should receive 0..10, each once, in order"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -110,10 +114,29 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn the_producer_may_get_a_full_capacity_ahead() {
+        for capacity in [2, 4] {
+            let report = run(10, capacity).await;
+            assert_eq!(report.received.len(), 10, "all 10 items should arrive");
+            assert!(
+                report.max_queued >= capacity,
+                "the producer never got more than {} items ahead of the slow consumer, but a \
+                 channel of capacity {capacity} has room for {capacity}: is the channel smaller \
+                 than `capacity`?",
+                report.max_queued
+            );
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn nothing_to_send_finishes_at_once() {
         let start = tokio::time::Instant::now();
         let report = run(0, 2).await;
-        assert!(report.received.is_empty());
-        assert_eq!(start.elapsed(), Duration::ZERO);
+        assert!(report.received.is_empty(), "nothing was sent");
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "with nothing to send, the producer finishes at once, and so should the consumer"
+        );
     }
 }

@@ -63,13 +63,17 @@ mod tests {
         let start = tokio::time::Instant::now();
         assert_eq!(
             start_server().await,
-            "listening on port 8080 with 4 workers"
+            "listening on port 8080 with 4 workers",
+            "start_server should describe the loaded config"
         );
+        let took = start.elapsed();
         assert_eq!(
-            start.elapsed(),
+            took,
             Duration::from_millis(20),
-            "start_server should .await load_config() on this test's runtime, which takes \
-             20 ms on its clock"
+            "start_server took {took:?} on this test's clock. It should .await load_config() on \
+             the runtime that is already running it, which takes 20 ms on that clock; 0 s means \
+             the config was loaded by another runtime (the blocking wrapper, on whatever thread), \
+             while this one was blocked or just waited"
         );
     }
 

@@ -1,0 +1,82 @@
+// trap-expect: error
+// Wrong fix for 02_concurrency/send_across_await: "the compiler wants Send, so promise it": the
+// learner wraps the `Rc<Cell<u32>>` in a struct with `unsafe impl Send`. That promise would be a lie
+// (two threads could touch the `Rc`'s count at once), and this course forbids `unsafe` code, so it
+// does not compile: "implementation of an `unsafe` trait". Use a type that really is thread-safe.
+
+// On the multi-thread runtime, a task may be moved to another worker thread each time it stops
+// at an `.await`. That is why `tokio::spawn` requires a `Send` future: everything the task keeps
+// alive across an `.await` must be safe to send to another thread.
+//
+// `Rc` and `Cell` are single-thread types: they are not `Send`/`Sync`, so a task that holds them
+// across an `.await` cannot be spawned ("future cannot be sent between threads safely"). Their
+// thread-safe counterparts are `Arc` and the atomics (`AtomicU32`, ...), or a `Mutex`.
+//
+// TODO: `spawn_counters` does not compile. Keep the two counters running at the same time on one
+// shared total, but share it in a way that can cross threads.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use tokio::task::JoinHandle;
+
+/// "It is only used by one task at a time anyway."
+#[derive(Clone)]
+struct SendRc(Rc<Cell<u32>>);
+unsafe impl Send for SendRc {}
+
+/// Adds 1 to `total`, `times` times, letting other work run after each step.
+// TODO: a thread-safe shared counter.
+async fn count_up(total: SendRc, times: u32) {
+    for _ in 0..times {
+        total.0.set(total.0.get() + 1);
+        tokio::task::yield_now().await;
+    }
+}
+
+/// Spawns a task that runs two counters at the same time on one shared total and returns it.
+pub fn spawn_counters(a: u32, b: u32) -> JoinHandle<u32> {
+    tokio::spawn(async move {
+        // TODO: `total` is alive across the `.await` inside `join!`.
+        let total = SendRc(Rc::new(Cell::new(0)));
+        tokio::join!(count_up(total.clone(), a), count_up(total.clone(), b));
+        total.0.get()
+    })
+}
+
+#[tokio::main]
+async fn main() {
+    let total = spawn_counters(10, 5).await.expect("the task panicked");
+    println!("10 + 5 = {total}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A multi-thread runtime with 2 workers: the spawned task really may change threads.
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn counts_both_counters() {
+        let total = spawn_counters(10, 5).await.expect("the task panicked");
+        assert_eq!(total, 15, "10 steps + 5 steps should give 15");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn counts_many_steps() {
+        let total = spawn_counters(1000, 1000).await.expect("the task panicked");
+        assert_eq!(total, 2000, "1000 steps + 1000 steps should give 2000");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_tasks_at_once() {
+        let handles: Vec<_> = (0..8).map(|i| spawn_counters(i, 100)).collect();
+        for (i, handle) in (0..8).zip(handles) {
+            assert_eq!(
+                handle.await.expect("the task panicked"),
+                i + 100,
+                "spawn_counters({i}, 100) should give {}: each call has a total of its own",
+                i + 100
+            );
+        }
+    }
+}
