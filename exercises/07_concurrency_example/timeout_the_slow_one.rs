@@ -67,6 +67,15 @@ mod tests {
             "run_with_limit took {took:?}: both tasks should run at the same time, each with its \
              own 1.5 s limit, so we stop waiting for task1 at 1.5 s"
         );
+        let still_running = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        assert_eq!(
+            still_running, 0,
+            "{still_running} task(s) still running after run_with_limit returned: at the \
+             deadline, timeout should drop (cancel) task1, but a spawned task goes on running \
+             when you drop its JoinHandle"
+        );
     }
 
     #[tokio::test(start_paused = true)]
