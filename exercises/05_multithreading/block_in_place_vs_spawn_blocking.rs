@@ -2,9 +2,9 @@
 //
 // Tokio has two ways to run blocking code from async code:
 // - `tokio::task::block_in_place(|| ..)` runs the closure right here, on the current worker
-//   thread, after handing this thread's other tasks to another worker. The closure may borrow
-//   local data. But it needs ANOTHER worker to hand the tasks to, so it works only on the
-//   multi_thread runtime. On a current_thread runtime it panics.
+//   thread, after handing this thread's other tasks to a new worker thread. The closure may
+//   borrow local data. But only the multi_thread runtime can hand its tasks over like that (it
+//   does so even with a single worker), so on a current_thread runtime it panics.
 // - `tokio::task::spawn_blocking(closure)` sends the closure to Tokio's pool of blocking threads
 //   and returns a JoinHandle to `.await`. It works on every runtime. Because the closure runs on
 //   another thread and may outlive the caller, it must be `'static`: it cannot borrow `data`,
@@ -61,9 +61,16 @@ mod tests {
         });
         tokio::task::yield_now().await; // let the heartbeat start
         let data = big_buffer();
+        let start = std::time::Instant::now();
         assert_eq!(checksum(&data).await, 0x7b18_1400);
+        let took = start.elapsed();
         let seen = ticks.load(Ordering::SeqCst);
         heartbeat.abort();
+        assert!(
+            took >= Duration::from_millis(200),
+            "checksum returned after {took:?}, but slow_checksum takes 200 ms: move the slow \
+             call to another thread, don't skip it"
+        );
         assert!(
             seen >= 5,
             "only {seen} heartbeat ticks during a 200 ms checksum (expected about 20): the \

@@ -69,17 +69,32 @@ mod tests {
     #[test]
     fn has_two_worker_threads() {
         let rt = build_runtime();
+        let workers = rt.metrics().num_workers();
         assert_eq!(
-            rt.metrics().num_workers(),
-            2,
-            "build_runtime must use exactly 2 worker threads (the default is one per CPU core)"
+            workers, 2,
+            "build_runtime made {workers} worker thread(s), it must make exactly 2 on every \
+             machine: without a worker count, Tokio picks one per CPU core (or the value of \
+             $TOKIO_WORKER_THREADS, which is 3 here)"
         );
     }
 
     #[test]
     fn timers_work() {
+        // Panics with "timers are disabled" if the builder did not enable the time driver.
         let rt = build_runtime();
         rt.block_on(async { tokio::time::sleep(Duration::from_millis(1)).await });
+    }
+
+    #[test]
+    fn io_works() {
+        // The app does I/O too: a socket needs the runtime's I/O driver. (It panics with "IO is
+        // disabled" if the builder did not enable it.) Only a local port; nothing is sent.
+        let rt = build_runtime();
+        rt.block_on(async {
+            tokio::net::UdpSocket::bind("127.0.0.1:0")
+                .await
+                .expect("could not open a local UDP socket");
+        });
     }
 
     #[test]

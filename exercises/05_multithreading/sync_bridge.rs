@@ -79,40 +79,72 @@ mod tests {
 
     // Plain #[test]s: sync code, with no runtime around it, as a real sync caller would be.
 
+    const STUCK: &str = "a BlockingStore call has not returned after 2 s: its async call is never \
+        run to completion. Who drives the store's timers? On a current_thread runtime only \
+        `Runtime::block_on` does; `Handle::block_on` just waits for someone else to do it";
+
+    /// Runs `f` on a thread of its own and waits for it at most 2 s, so that a store call that
+    /// never returns fails the test with an explanation instead of freezing it.
+    fn within_2_s<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)));
+        });
+        match rx.recv_timeout(Duration::from_secs(2)) {
+            Ok(Ok(value)) => value,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => panic!("{STUCK}"),
+        }
+    }
+
     #[test]
     fn set_then_get_from_sync_code() {
-        let store = BlockingStore::new().expect("could not create the store");
-        store.set("language", "Rust");
-        assert_eq!(store.get("language"), Some("Rust".to_string()));
-        assert_eq!(store.get("missing"), None);
+        within_2_s(|| {
+            let store = BlockingStore::new().expect("could not create the store");
+            store.set("language", "Rust");
+            assert_eq!(store.get("language"), Some("Rust".to_string()));
+            assert_eq!(store.get("missing"), None);
+        });
     }
 
     #[test]
     fn usable_from_several_threads() {
-        let store = BlockingStore::new().expect("could not create the store");
-        std::thread::scope(|s| {
+        within_2_s(|| {
+            let store = BlockingStore::new().expect("could not create the store");
+            std::thread::scope(|s| {
+                for i in 0..4 {
+                    let store = &store;
+                    s.spawn(move || store.set(&format!("key{i}"), &format!("value{i}")));
+                }
+            });
             for i in 0..4 {
-                let store = &store;
-                s.spawn(move || store.set(&format!("key{i}"), &format!("value{i}")));
+                assert_eq!(store.get(&format!("key{i}")), Some(format!("value{i}")));
             }
         });
-        for i in 0..4 {
-            assert_eq!(store.get(&format!("key{i}")), Some(format!("value{i}")));
-        }
     }
 
-    #[tokio::test]
-    async fn usable_from_async_code_via_spawn_blocking() {
+    #[test]
+    fn usable_from_async_code_via_spawn_blocking() {
         // Async code must not call a blocking API directly (that would block its runtime), and
         // a runtime cannot be created or dropped inside another one. On a blocking thread both
-        // are fine.
-        let value = tokio::task::spawn_blocking(|| {
-            let store = BlockingStore::new().expect("could not create the store");
-            store.set("from", "spawn_blocking");
-            store.get("from")
-        })
-        .await
-        .expect("the blocking task panicked");
+        // are fine. (This test starts the outer runtime by hand, like #[tokio::test] does, only
+        // so that it can give up on a store call that hangs.)
+        let outer = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("could not start the test's runtime");
+        let value = outer.block_on(async {
+            let work = tokio::task::spawn_blocking(|| {
+                let store = BlockingStore::new().expect("could not create the store");
+                store.set("from", "spawn_blocking");
+                store.get("from")
+            });
+            tokio::time::timeout(Duration::from_secs(2), work).await
+        });
+        outer.shutdown_background(); // don't wait for a blocking thread that hangs
+        let value = value
+            .unwrap_or_else(|_| panic!("{STUCK}"))
+            .expect("the blocking task panicked");
         assert_eq!(value, Some("spawn_blocking".to_string()));
     }
 }

@@ -60,10 +60,21 @@ mod tests {
             Ok("task2 done"),
             "task2 needs 1 s, within the limit"
         );
+        let took = start.elapsed();
         assert_eq!(
-            start.elapsed(),
+            took,
             Duration::from_millis(1500),
-            "we should stop waiting for task1 at the 1.5 s deadline"
+            "run_with_limit took {took:?}: both tasks should run at the same time, each with its \
+             own 1.5 s limit, so we stop waiting for task1 at 1.5 s"
+        );
+        let still_running = tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks();
+        assert_eq!(
+            still_running, 0,
+            "{still_running} task(s) still running after run_with_limit returned: at the \
+             deadline, timeout should drop (cancel) task1, but a spawned task goes on running \
+             when you drop its JoinHandle"
         );
     }
 
@@ -89,7 +100,16 @@ mod tests {
         let (first, second) = run_with_limit(Duration::from_millis(500)).await;
 
         assert!(first.is_err(), "task1 should time out; got {first:?}");
-        assert!(second.is_err(), "task2 should time out; got {second:?}");
-        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        assert!(
+            second.is_err(),
+            "task2 needs 1 s, more than the 0.5 s limit, so it should time out too (every task \
+             gets the limit, not only the slow one); got {second:?}"
+        );
+        let took = start.elapsed();
+        assert_eq!(
+            took,
+            Duration::from_millis(500),
+            "run_with_limit took {took:?}: both tasks should be cut at the 0.5 s deadline"
+        );
     }
 }

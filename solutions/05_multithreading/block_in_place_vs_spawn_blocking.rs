@@ -55,9 +55,16 @@ mod tests {
         });
         tokio::task::yield_now().await; // let the heartbeat start
         let data = big_buffer();
+        let start = std::time::Instant::now();
         assert_eq!(checksum(&data).await, 0x7b18_1400);
+        let took = start.elapsed();
         let seen = ticks.load(Ordering::SeqCst);
         heartbeat.abort();
+        assert!(
+            took >= Duration::from_millis(200),
+            "checksum returned after {took:?}, but slow_checksum takes 200 ms: move the slow \
+             call to another thread, don't skip it"
+        );
         assert!(
             seen >= 5,
             "only {seen} heartbeat ticks during a 200 ms checksum (expected about 20): the \

@@ -15,11 +15,19 @@
 // 2. `.await` on the call. Calling an async fn only builds a future; nothing in it runs until
 //    that future is awaited.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many greetings were made inside a Tokio runtime (the tests read it).
+static GREETINGS_ON_TOKIO: AtomicUsize = AtomicUsize::new(0);
+
 /// Prints the greeting, and notes it in `log`.
 async fn say_hello(log: &mut Vec<String>) {
     let greeting = String::from("Hello from Tokio!");
     println!("{greeting}");
     log.push(greeting);
+    if tokio::runtime::Handle::try_current().is_ok() {
+        GREETINGS_ON_TOKIO.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 /// The whole program: greet once.
@@ -62,6 +70,12 @@ mod tests {
     #[test]
     fn main_is_a_plain_fn_that_starts_tokio() {
         let plain_main: fn() = main;
+        let before = GREETINGS_ON_TOKIO.load(Ordering::SeqCst);
         plain_main();
+        assert!(
+            GREETINGS_ON_TOKIO.load(Ordering::SeqCst) > before,
+            "main() ran, but it never greeted from inside a Tokio runtime: main should start \
+             Tokio (that is what #[tokio::main] does) and run app() on it"
+        );
     }
 }

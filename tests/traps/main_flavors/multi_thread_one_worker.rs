@@ -50,10 +50,12 @@ mod tests {
 
     #[test]
     fn uses_the_current_thread_flavor() {
+        let flavor = inspect_runtime().flavor;
         assert_eq!(
-            inspect_runtime().flavor,
+            flavor,
             RuntimeFlavor::CurrentThread,
-            "inspect_runtime should run on a current_thread runtime"
+            "inspect_runtime started a {flavor:?} runtime; its attribute should start a \
+             current_thread one (keeping tasks off other threads by hand is not the same thing)"
         );
     }
 
@@ -71,7 +73,11 @@ mod tests {
     fn each_call_starts_a_fresh_runtime() {
         let caller = std::thread::current().id();
         for _ in 0..3 {
-            assert_eq!(inspect_runtime().task_thread, caller);
+            assert_eq!(
+                inspect_runtime().task_thread,
+                caller,
+                "every call should run its spawned task on the calling thread"
+            );
         }
     }
 }
