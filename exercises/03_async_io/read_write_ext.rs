@@ -80,7 +80,7 @@ mod tests {
         assert_eq!(
             received.len(),
             100,
-            "send_message must write all 100 bytes, not just the first chunk"
+            "send_message must write the 100 bytes of the message, each exactly once"
         );
         assert_eq!(received, msg, "the bytes must arrive intact and in order");
     }
@@ -129,6 +129,34 @@ mod tests {
         let err = recv_message(&mut reader, 5)
             .await
             .expect_err("recv_message must fail when the stream ends too early");
-        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(
+            err.kind(),
+            std::io::ErrorKind::UnexpectedEof,
+            "a stream that ends before `len` bytes is an UnexpectedEof error"
+        );
+    }
+
+    #[tokio::test]
+    async fn recv_message_reads_no_more_than_len() {
+        // Two 5-byte messages arrive in pieces that do not line up with the messages. The first
+        // call must stop after exactly 5 bytes and leave "WORLD" in the stream for the second.
+        let mut reader = tokio_test::io::Builder::new()
+            .read(b"hel")
+            .read(b"loWOR")
+            .read(b"LD")
+            .build();
+        let first = recv_message(&mut reader, 5)
+            .await
+            .expect("recv_message failed on the first message");
+        assert_eq!(first, b"hello".to_vec(), "the first message is \"hello\"");
+        let second = recv_message(&mut reader, 5).await.expect(
+            "recv_message failed on the second message: did the first call read past its 5 \
+             bytes and throw away the start of the next message?",
+        );
+        assert_eq!(
+            second,
+            b"WORLD".to_vec(),
+            "recv_message must not swallow bytes of the next message"
+        );
     }
 }
