@@ -58,17 +58,42 @@ mod tests {
     use tokio_test::io::Builder;
 
     // The mock client (tokio_test::io) sends and expects bytes in the scripted order. It panics
-    // on a wrong write, and when it is dropped with part of its script unused.
+    // on a wrong write, and when it is dropped with part of its script unused. It reads the next
+    // request only once the expected reply has been written.
     // A paused clock makes a stuck server fail in microseconds instead of hanging.
-    async fn run(mut mock: tokio_test::io::Mock) -> usize {
-        timeout(Duration::from_secs(10), serve_lines(&mut mock))
-            .await
-            .expect(
+    async fn run(mock: tokio_test::io::Mock) -> usize {
+        let server = tokio::spawn(async move {
+            let mut mock = mock;
+            match timeout(Duration::from_secs(10), serve_lines(&mut mock)).await {
+                // `mock` is dropped here: it panics if the client still expected more bytes.
+                Ok(result) => Some(result),
+                Err(_) => {
+                    std::mem::forget(mock); // stuck: report that, not the unused script
+                    None
+                }
+            }
+        });
+        match server.await {
+            Ok(Some(result)) => result.expect("serve_lines returned an error"),
+            Ok(None) => panic!(
                 "serve_lines got stuck: it waits for the next line while the client still waits \
-                 for a reply. Is the reply complete (ends in \"\\r\\n\") and flushed?",
-            )
-            .expect("serve_lines returned an error")
-        // `mock` is dropped here: it panics if the client still expected more bytes.
+                 for a reply. Is the reply complete (ends in \"\\r\\n\") and flushed?"
+            ),
+            Err(e) => {
+                let payload = e.into_panic();
+                let said = payload
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| payload.downcast_ref::<&str>().copied())
+                    .unwrap_or("(no message)");
+                panic!(
+                    "the mock client got bytes it did not expect. Each request line gets \
+                     exactly one reply ending in \"\\r\\n\": PING -> PONG, ECHO text -> text, \
+                     anything else -> ERR unknown command. A line may arrive in several reads, \
+                     and one read may hold several lines. The mock says: {said}"
+                )
+            }
+        }
     }
 
     #[tokio::test(start_paused = true)]
@@ -97,6 +122,20 @@ mod tests {
         let mock = Builder::new()
             .read(b"PING\r\nECHO a b c\n")
             .write(b"PONG\r\na b c\r\n")
+            .build();
+        assert_eq!(run(mock).await, 2, "two requests, two replies");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_split_across_reads() {
+        // One line can arrive in pieces: one `read` is not one line. `lines()` waits for the end.
+        let mock = Builder::new()
+            .read(b"PI")
+            .read(b"NG\r\n")
+            .write(b"PONG\r\n")
+            .read(b"ECHO sp")
+            .read(b"lit\r\n")
+            .write(b"split\r\n")
             .build();
         assert_eq!(run(mock).await, 2, "two requests, two replies");
     }
