@@ -43,9 +43,21 @@ mod tests {
     const LIMIT: Duration = Duration::from_secs(2);
 
     async fn start_server() -> SocketAddr {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind failed");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind failed");
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener));
+        listener.set_nonblocking(true).unwrap();
+        // The server gets its own thread and runtime: a server that blocks its thread then
+        // fails the test's timeouts below, instead of freezing the test itself.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("could not build the server's runtime");
+            rt.block_on(async {
+                let listener = TcpListener::from_std(listener).expect("from_std failed");
+                let _ = serve(listener).await;
+            });
+        });
         addr
     }
 
@@ -65,7 +77,10 @@ mod tests {
         timeout(LIMIT, client.read_exact(&mut back))
             .await
             .unwrap_or_else(|_| {
-                panic!("no echo of {msg:?} within 2 s: is the server busy with another client?")
+                panic!(
+                    "no echo of {msg:?} within 2 s: is the server still busy with another \
+                     client, or is its thread blocked?"
+                )
             })
             .expect("read failed");
         String::from_utf8(back).unwrap()

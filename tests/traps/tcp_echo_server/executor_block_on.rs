@@ -1,12 +1,13 @@
-// trap-expect: timeout
+// trap-expect: fail
 // Trap for 03_async_io/tcp_echo_server: `futures::executor::block_on` inside the runtime.
 //
 // The learner wants each connection handled "on its own" and reaches for a `block_on`, as in
 // sync code. But `futures::executor::block_on` parks the OS thread until the future is done. The
-// test runtime has one thread, and that thread also drives Tokio's I/O reactor and timers, so
-// the socket read inside `handle` is never woken and nothing else on the runtime runs again:
-// not the test's client, not its `tokio::time::timeout`. Every test hangs, even
-// `echoes_one_client`; only the grader's process timeout ends it.
+// server's runtime has one thread, and that thread also drives Tokio's I/O reactor, so the socket
+// read inside `handle` is never woken and the server never runs again: not even the first client
+// gets an echo. The tests run the server on its own thread and runtime, so only the server
+// freezes: every test fails after 2 s with 'no echo of "hello" within 2 s: is the server still
+// busy with another client, or is its thread blocked?'.
 
 use tokio::net::{TcpListener, TcpStream};
 
@@ -45,9 +46,21 @@ mod tests {
     const LIMIT: Duration = Duration::from_secs(2);
 
     async fn start_server() -> SocketAddr {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind failed");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind failed");
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener));
+        listener.set_nonblocking(true).unwrap();
+        // The server gets its own thread and runtime: a server that blocks its thread then
+        // fails the test's timeouts below, instead of freezing the test itself.
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("could not build the server's runtime");
+            rt.block_on(async {
+                let listener = TcpListener::from_std(listener).expect("from_std failed");
+                let _ = serve(listener).await;
+            });
+        });
         addr
     }
 
@@ -67,7 +80,10 @@ mod tests {
         timeout(LIMIT, client.read_exact(&mut back))
             .await
             .unwrap_or_else(|_| {
-                panic!("no echo of {msg:?} within 2 s: is the server busy with another client?")
+                panic!(
+                    "no echo of {msg:?} within 2 s: is the server still busy with another \
+                     client, or is its thread blocked?"
+                )
             })
             .expect("read failed");
         String::from_utf8(back).unwrap()
