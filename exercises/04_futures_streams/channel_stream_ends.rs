@@ -33,13 +33,17 @@ pub async fn collect_ticks(count: usize, every: Duration) -> Vec<usize> {
     ReceiverStream::new(rx).collect().await
 }
 
-/// Starts `workers` tasks; worker `id` waits `id` × 10 ms, then sends its id.
+/// Starts `workers` tasks; worker `id` waits `id` × 10 ms, then sends its id. Every third
+/// worker (id 2, 5, 8, ...) finds nothing to report and ends without sending.
 pub async fn collect_from_workers(workers: u64) -> Vec<u64> {
     let (tx, rx) = mpsc::channel(8);
     for id in 0..workers {
         let tx = tx.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(10 * id)).await;
+            if id % 3 == 2 {
+                return; // nothing to report: this worker's sender is dropped unused
+            }
             let _ = tx.send(id).await;
         });
     }
@@ -51,7 +55,7 @@ pub async fn collect_from_workers(workers: u64) -> Vec<u64> {
 async fn main() {
     let ticks = collect_ticks(5, Duration::from_millis(100)).await;
     println!("ticks: {ticks:?}");
-    let ids = collect_from_workers(4).await;
+    let ids = collect_from_workers(6).await;
     println!("worker ids: {ids:?}");
 }
 
@@ -70,9 +74,13 @@ mod tests {
         let got = timeout(LIMIT, collect_ticks(5, Duration::from_millis(100)))
             .await
             .expect("the stream never ended: is a Sender still alive after the producer is done?");
-        assert_eq!(got, vec![0, 1, 2, 3, 4]);
-        // The first tick of an interval fires at once, so 5 ticks take 4 periods.
-        assert_eq!(start.elapsed(), Duration::from_millis(400));
+        assert_eq!(got, vec![0, 1, 2, 3, 4], "5 ticks, numbered from 0");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_millis(400),
+            "the stream should end right after the last tick: the first tick of an interval \
+             fires at once, so 5 ticks take 4 periods (400 ms), and then the producer is done"
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -80,20 +88,26 @@ mod tests {
         let got = timeout(LIMIT, collect_ticks(0, Duration::from_secs(1)))
             .await
             .expect("the stream never ended: is a Sender still alive after the producer is done?");
-        assert!(got.is_empty());
+        assert!(got.is_empty(), "0 ticks, so no values: got {got:?}");
     }
 
     #[tokio::test(start_paused = true)]
     async fn ends_when_the_last_worker_is_done() {
         let start = Instant::now();
-        let got = timeout(LIMIT, collect_from_workers(4))
-            .await
-            .expect("the stream never ended: is the original Sender still alive?");
-        assert_eq!(got, vec![0, 1, 2, 3]);
+        let got = timeout(LIMIT, collect_from_workers(6)).await.expect(
+            "the stream never ended: is the original Sender still alive? (Waiting for a \
+                 number of values does not work either: workers 2 and 5 send nothing.)",
+        );
+        assert_eq!(
+            got,
+            vec![0, 1, 3, 4],
+            "workers 0, 1, 3 and 4 send their ids; 2 and 5 send nothing"
+        );
         assert_eq!(
             start.elapsed(),
-            Duration::from_millis(30),
-            "the stream should end right after the slowest worker (30 ms)"
+            Duration::from_millis(50),
+            "the stream should end when the last Sender is dropped: worker 5 drops its sender at \
+             50 ms (without sending), the original must already be gone"
         );
     }
 }
