@@ -63,19 +63,28 @@ mod tests {
     // A paused clock makes a stuck server fail in microseconds instead of hanging.
     async fn run(mock: tokio_test::io::Mock) -> usize {
         let server = tokio::spawn(async move {
-            let mut mock = mock;
-            match timeout(Duration::from_secs(10), serve_lines(&mut mock)).await {
-                // `mock` is dropped here: it panics if the client still expected more bytes.
-                Ok(result) => Some(result),
+            let mut client = Client {
+                mock,
+                shut_down: false,
+            };
+            match timeout(Duration::from_secs(10), serve_lines(&mut client)).await {
+                // `client` is dropped here: the mock panics if it still expected more bytes.
+                Ok(Ok(answered)) => Ok(answered),
+                // Report the error or the hang, not the unused rest of the script.
+                Ok(Err(e)) => {
+                    std::mem::forget(client);
+                    Err(Some(e))
+                }
                 Err(_) => {
-                    std::mem::forget(mock); // stuck: report that, not the unused script
-                    None
+                    std::mem::forget(client);
+                    Err(None)
                 }
             }
         });
         match server.await {
-            Ok(Some(result)) => result.expect("serve_lines returned an error"),
-            Ok(None) => panic!(
+            Ok(Ok(answered)) => answered,
+            Ok(Err(Some(e))) => panic!("serve_lines returned an error: {e}"),
+            Ok(Err(None)) => panic!(
                 "serve_lines got stuck: it waits for the next line while the client still waits \
                  for a reply. Is the reply complete (ends in \"\\r\\n\") and flushed?"
             ),
@@ -93,6 +102,55 @@ mod tests {
                      and one read may hold several lines. The mock says: {said}"
                 )
             }
+        }
+    }
+
+    /// The mock client, with one rule of a real connection that the mock does not check: after
+    /// `shutdown`, the server's side is closed for writing and every later write fails.
+    struct Client {
+        mock: tokio_test::io::Mock,
+        shut_down: bool,
+    }
+
+    impl AsyncRead for Client {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.mock).poll_read(cx, buf)
+        }
+    }
+
+    impl AsyncWrite for Client {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            if self.shut_down {
+                return std::task::Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::BrokenPipe,
+                    "write after shutdown: `shutdown` closes the connection for writing, so no \
+                     later reply can be sent. To send what the BufWriter holds, `flush` it",
+                )));
+            }
+            std::pin::Pin::new(&mut self.mock).poll_write(cx, buf)
+        }
+
+        fn poll_flush(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.mock).poll_flush(cx)
+        }
+
+        fn poll_shutdown(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            self.shut_down = true;
+            std::pin::Pin::new(&mut self.mock).poll_shutdown(cx)
         }
     }
 
