@@ -103,4 +103,19 @@ mod tests {
              50 ms (without sending), the original must already be gone"
         );
     }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_workers_is_an_empty_stream() {
+        let start = Instant::now();
+        let got = timeout(LIMIT, collect_from_workers(0)).await.expect(
+            "the stream never ended: with no workers the original is the only Sender, and it \
+             must be gone too",
+        );
+        assert!(got.is_empty(), "no workers, so no ids: got {got:?}");
+        assert_eq!(
+            start.elapsed(),
+            Duration::ZERO,
+            "with no workers there is nothing to wait for"
+        );
+    }
 }
