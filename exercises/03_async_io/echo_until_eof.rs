@@ -182,4 +182,29 @@ mod tests {
             .expect("echo failed");
         assert_eq!(total, 10, "echo must report the 10 bytes it echoed");
     }
+
+    #[tokio::test]
+    async fn a_read_error_is_returned() {
+        // The peer sends "abc", then the connection breaks: that is an error, not end-of-file.
+        let mock = tokio_test::io::Builder::new()
+            .read(b"abc")
+            .write(b"abc")
+            .read_error(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            ))
+            .build();
+        let result = timeout(LIMIT, echo(mock))
+            .await
+            .expect("echo did not return within 1 s after the read error");
+        let err = result.expect_err(
+            "the connection broke (read returned an error), but echo returned Ok: an error is \
+             not end-of-file, pass it on with `?`",
+        );
+        assert_eq!(
+            err.kind(),
+            std::io::ErrorKind::ConnectionReset,
+            "echo must return the read's own error"
+        );
+    }
 }
