@@ -3,10 +3,10 @@
 //
 // The learner understood that one `write` may send only part of the buffer and loops until the
 // returned counts add up to the message length, but passes the whole `msg` every time instead of
-// what is left of it. Through the 8-byte pipe the first 8 bytes are sent again and again, so the
-// reader gets 100 bytes that are not the message. `send_message_writes_every_byte` fails with
-// "the bytes must arrive intact and in order" (and the round trip with "all 100 bytes must make
-// the trip"). `write_all` does this bookkeeping for you.
+// what is left of it. Through the 8-byte pipe the first bytes are sent again and again (and the
+// counts overshoot to 104). `send_message_writes_every_byte` fails with "send_message must write
+// the 100 bytes of the message, each exactly once", the round trip with "all 100 bytes must make
+// the trip". `write_all` does this bookkeeping for you.
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
