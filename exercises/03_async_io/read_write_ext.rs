@@ -80,7 +80,7 @@ mod tests {
         assert_eq!(
             received.len(),
             100,
-            "send_message must write all 100 bytes, not just the first chunk"
+            "send_message must write the 100 bytes of the message, each exactly once"
         );
         assert_eq!(received, msg, "the bytes must arrive intact and in order");
     }
@@ -123,12 +123,87 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn two_messages_over_one_connection() {
+        // A connection carries many messages: after one, the writer must still be usable.
+        let (mut client, mut server) = tokio::io::duplex(8);
+        let (sent, received) = timeout(Duration::from_secs(2), async {
+            tokio::join!(
+                async {
+                    send_message(&mut client, b"first").await?;
+                    send_message(&mut client, b"second!").await
+                },
+                async {
+                    let first = recv_message(&mut server, 5).await?;
+                    let second = recv_message(&mut server, 7).await?;
+                    Ok::<_, std::io::Error>((first, second))
+                }
+            )
+        })
+        .await
+        .expect("two messages did not make the trip within 2 s");
+        sent.expect(
+            "sending the second message failed: did send_message close the writer (`shutdown`) \
+             after the first one? The caller may have more to send",
+        );
+        let (first, second) = received.expect("recv_message failed");
+        assert_eq!(first, b"first".to_vec(), "the first message is \"first\"");
+        assert_eq!(
+            second,
+            b"second!".to_vec(),
+            "the second message is \"second!\""
+        );
+    }
+
+    #[tokio::test]
+    async fn an_empty_message() {
+        // Zero bytes are always there: no read is needed, even on a stream that has ended.
+        let mut ended = tokio_test::io::Builder::new().build();
+        let got = recv_message(&mut ended, 0).await.expect(
+            "recv_message(reader, 0) must succeed without reading: check whether the buffer is \
+             full BEFORE you read, or a stream that has ended looks like an early end-of-file",
+        );
+        assert!(got.is_empty(), "0 bytes asked, got {got:?}");
+        let (mut client, _server) = tokio::io::duplex(8);
+        send_message(&mut client, b"")
+            .await
+            .expect("sending an empty message must succeed");
+    }
+
+    #[tokio::test]
     async fn recv_message_reports_early_eof() {
         // Only 3 of the 5 wanted bytes exist: that is an error, not a short message.
         let mut reader = tokio_test::io::Builder::new().read(b"abc").build();
         let err = recv_message(&mut reader, 5)
             .await
             .expect_err("recv_message must fail when the stream ends too early");
-        assert_eq!(err.kind(), std::io::ErrorKind::UnexpectedEof);
+        assert_eq!(
+            err.kind(),
+            std::io::ErrorKind::UnexpectedEof,
+            "a stream that ends before `len` bytes is an UnexpectedEof error"
+        );
+    }
+
+    #[tokio::test]
+    async fn recv_message_reads_no_more_than_len() {
+        // Two 5-byte messages arrive in pieces that do not line up with the messages. The first
+        // call must stop after exactly 5 bytes and leave "WORLD" in the stream for the second.
+        let mut reader = tokio_test::io::Builder::new()
+            .read(b"hel")
+            .read(b"loWOR")
+            .read(b"LD")
+            .build();
+        let first = recv_message(&mut reader, 5)
+            .await
+            .expect("recv_message failed on the first message");
+        assert_eq!(first, b"hello".to_vec(), "the first message is \"hello\"");
+        let second = recv_message(&mut reader, 5).await.expect(
+            "recv_message failed on the second message: did the first call read past its 5 \
+             bytes and throw away the start of the next message?",
+        );
+        assert_eq!(
+            second,
+            b"WORLD".to_vec(),
+            "recv_message must not swallow bytes of the next message"
+        );
     }
 }

@@ -48,10 +48,33 @@ mod tests {
     const LIMIT: Duration = Duration::from_secs(2);
 
     async fn start_server() -> SocketAddr {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind failed");
+        start_named_server().await.0
+    }
+
+    /// Starts the server on its own thread and runtime, and returns the thread's unique name.
+    /// A server that blocks its thread then fails the test's timeouts below, instead of
+    /// freezing the test itself.
+    async fn start_named_server() -> (SocketAddr, String) {
+        static SERVERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = SERVERS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let name = format!("echo-server-{n}");
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind failed");
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(serve(listener));
-        addr
+        listener.set_nonblocking(true).unwrap();
+        std::thread::Builder::new()
+            .name(name.clone())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("could not build the server's runtime");
+                rt.block_on(async {
+                    let listener = TcpListener::from_std(listener).expect("from_std failed");
+                    let _ = serve(listener).await;
+                });
+            })
+            .expect("could not start the server's thread");
+        (addr, name)
     }
 
     async fn connect(addr: SocketAddr) -> TcpStream {
@@ -70,7 +93,10 @@ mod tests {
         timeout(LIMIT, client.read_exact(&mut back))
             .await
             .unwrap_or_else(|_| {
-                panic!("no echo of {msg:?} within 2 s: is the server busy with another client?")
+                panic!(
+                    "no echo of {msg:?} within 2 s: is the server still busy with another \
+                     client, or is its thread blocked?"
+                )
             })
             .expect("read failed");
         String::from_utf8(back).unwrap()
@@ -105,6 +131,39 @@ mod tests {
         for (i, client) in clients.iter_mut().enumerate().rev() {
             let msg = format!("client {i}");
             assert_eq!(echo_once(client, &msg).await, msg);
+        }
+    }
+
+    /// How many threads of this process have the name `name` (Linux; `None` elsewhere). A
+    /// thread started without a name of its own inherits the name of the thread that started it.
+    fn threads_named(name: &str) -> Option<usize> {
+        let tasks = std::fs::read_dir("/proc/self/task").ok()?;
+        Some(
+            tasks
+                .filter_map(|task| std::fs::read_to_string(task.ok()?.path().join("comm")).ok())
+                .filter(|comm| comm.trim_end() == name)
+                .count(),
+        )
+    }
+
+    #[tokio::test]
+    async fn connections_are_tasks_not_threads() {
+        let (addr, server) = start_named_server().await;
+        let mut clients = Vec::new();
+        for i in 0..5 {
+            let mut client = connect(addr).await;
+            let msg = format!("client {i}");
+            assert_eq!(echo_once(&mut client, &msg).await, msg);
+            clients.push(client); // all 5 stay connected
+        }
+        if let Some(threads) = threads_named(&server) {
+            assert!(
+                threads <= 1,
+                "the server started {} more OS threads for 5 clients: each connection should be \
+                 a Tokio task (`tokio::spawn`), not a thread. Tasks are far cheaper, and the \
+                 runtime's own threads run them all",
+                threads.saturating_sub(1)
+            );
         }
     }
 }

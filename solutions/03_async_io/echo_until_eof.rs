@@ -85,7 +85,7 @@ mod tests {
             .await
             .expect("echo must return when read gives Ok(0)")
             .expect("echo returned an error");
-        assert_eq!(total, 0);
+        assert_eq!(total, 0, "nothing was sent, so nothing was echoed");
     }
 
     #[tokio::test]
@@ -113,6 +113,96 @@ mod tests {
             .await
             .expect("the echo task panicked")
             .expect("echo failed");
-        assert_eq!(total, 5000);
+        assert_eq!(total, 5000, "echo must report the 5 000 bytes it echoed");
+    }
+
+    /// A stream whose `write` takes at most 3 bytes per call, like a socket with a full send
+    /// buffer. Reads pass straight through.
+    struct ShortWrites(tokio::io::DuplexStream);
+
+    impl tokio::io::AsyncRead for ShortWrites {
+        fn poll_read(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.0).poll_read(cx, buf)
+        }
+    }
+
+    impl tokio::io::AsyncWrite for ShortWrites {
+        fn poll_write(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+            buf: &[u8],
+        ) -> std::task::Poll<std::io::Result<usize>> {
+            let n = buf.len().min(3);
+            std::pin::Pin::new(&mut self.0).poll_write(cx, &buf[..n])
+        }
+
+        fn poll_flush(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.0).poll_flush(cx)
+        }
+
+        fn poll_shutdown(
+            mut self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<std::io::Result<()>> {
+            std::pin::Pin::new(&mut self.0).poll_shutdown(cx)
+        }
+    }
+
+    #[tokio::test]
+    async fn echoes_every_byte_when_a_write_is_short() {
+        // The server's side accepts at most 3 bytes per `write`: a 10-byte chunk needs 4 writes.
+        let (client, server) = tokio::io::duplex(64);
+        let server = tokio::spawn(echo(ShortWrites(server)));
+        let (mut rd, mut wr) = tokio::io::split(client);
+        wr.write_all(b"0123456789").await.expect("sending failed");
+        wr.shutdown().await.expect("closing failed"); // end-of-file for the server
+        let mut back = Vec::new();
+        timeout(LIMIT, rd.read_to_end(&mut back))
+            .await
+            .expect("the echo did not end within 1 s after the peer closed")
+            .expect("reading the echo failed");
+        assert_eq!(
+            String::from_utf8_lossy(&back),
+            "0123456789",
+            "every byte of each chunk must come back: one `write` may take only part of the \
+             chunk (here 3 bytes), and the rest is lost unless you write it too (`write_all`)"
+        );
+        let total = server
+            .await
+            .expect("the echo task panicked")
+            .expect("echo failed");
+        assert_eq!(total, 10, "echo must report the 10 bytes it echoed");
+    }
+
+    #[tokio::test]
+    async fn a_read_error_is_returned() {
+        // The peer sends "abc", then the connection breaks: that is an error, not end-of-file.
+        let mock = tokio_test::io::Builder::new()
+            .read(b"abc")
+            .write(b"abc")
+            .read_error(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "connection reset by peer",
+            ))
+            .build();
+        let result = timeout(LIMIT, echo(mock))
+            .await
+            .expect("echo did not return within 1 s after the read error");
+        let err = result.expect_err(
+            "the connection broke (read returned an error), but echo returned Ok: an error is \
+             not end-of-file, pass it on with `?`",
+        );
+        assert_eq!(
+            err.kind(),
+            std::io::ErrorKind::ConnectionReset,
+            "echo must return the read's own error"
+        );
     }
 }

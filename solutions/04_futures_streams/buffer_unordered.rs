@@ -84,7 +84,12 @@ mod tests {
         let tracker = Arc::new(Tracker::default());
         let start = Instant::now();
         let done = run_jobs(vec![3, 1, 2], 3, tracker.clone()).await;
-        assert_eq!(done, vec![1, 2, 3], "the shortest job finishes first");
+        assert_eq!(
+            done,
+            vec![1, 2, 3],
+            "results come in the order the jobs FINISH (the shortest first), not the order they \
+             were started"
+        );
         assert_eq!(
             start.elapsed(),
             Duration::from_secs(3),
@@ -105,5 +110,54 @@ mod tests {
             Duration::from_secs(3),
             "the 4th job must start at 1 s, as soon as the first one ends"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn respects_a_limit_of_2() {
+        // A window of 2 that slides: each job starts as soon as a slot is free.
+        //   0 s: 3 s and 1 s start;  1 s: 1 s starts;  2 s: 2 s starts;  3 s: 1 s starts;  4 s: done.
+        let tracker = Arc::new(Tracker::default());
+        let start = Instant::now();
+        let mut done = run_jobs(vec![3, 1, 1, 2, 1], 2, tracker.clone()).await;
+        assert_eq!(
+            tracker.peak(),
+            2,
+            "with limit 2, exactly 2 jobs should run at the same time (use `limit`, not a \
+             number of your own)"
+        );
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(4),
+            "with limit 2 these jobs take 4 s: a new job must start whenever one of the 2 \
+             running jobs ends, not when the whole group of 2 is done"
+        );
+        done.sort();
+        assert_eq!(done, vec![1, 1, 1, 2, 3], "every job must run once");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_limit_of_1_runs_one_by_one() {
+        let tracker = Arc::new(Tracker::default());
+        let start = Instant::now();
+        let done = run_jobs(vec![2, 1], 1, tracker.clone()).await;
+        assert_eq!(tracker.peak(), 1, "limit 1: one job at a time");
+        assert_eq!(
+            start.elapsed(),
+            Duration::from_secs(3),
+            "2 s + 1 s, one after the other"
+        );
+        assert_eq!(
+            done,
+            vec![2, 1],
+            "one by one, so they finish in the order they started"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_jobs_no_results() {
+        let tracker = Arc::new(Tracker::default());
+        let done = run_jobs(Vec::new(), 3, tracker.clone()).await;
+        assert!(done.is_empty(), "no jobs, so no results: got {done:?}");
+        assert_eq!(tracker.peak(), 0, "no job ran");
     }
 }

@@ -110,9 +110,20 @@ mod tests {
     #[tokio::test]
     async fn ready_at_once_when_already_resolved() {
         let (promise, later) = promise();
-        promise.resolve(3);
+        // Nobody has polled yet, so there is no waker: nobody to wake, and that is fine.
+        let resolved =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| promise.resolve(3)));
+        assert!(
+            resolved.is_ok(),
+            "resolve panicked when no task had polled yet: with no stored waker there is \
+             simply nobody to wake"
+        );
         let mut task = task::spawn(later);
-        assert_ready_eq!(task.poll(), 3);
+        assert_ready_eq!(
+            task.poll(),
+            3,
+            "a value that is already there must be returned by the first poll"
+        );
     }
 
     #[tokio::test]
@@ -130,5 +141,52 @@ mod tests {
             "resolve must wake the waker from the LATEST poll, not the first one"
         );
         assert_ready_eq!(task.poll(), 9);
+    }
+
+    /// A waker that looks at the shared state at the moment it is woken, the way a task woken
+    /// on another thread may poll at once.
+    struct Observer {
+        shared: Arc<Mutex<Shared>>,
+        // One entry per wake: was the value there? (`None`: the lock was held, so the woken
+        // task could not have looked yet.)
+        saw_value: Mutex<Vec<Option<bool>>>,
+    }
+
+    impl std::task::Wake for Observer {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &Arc<Self>) {
+            let seen = self.shared.try_lock().ok().map(|s| s.value.is_some());
+            self.saw_value.lock().unwrap().push(seen);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_value_is_there_when_the_task_wakes() {
+        let (promise, mut later) = promise();
+        let observer = Arc::new(Observer {
+            shared: later.shared.clone(),
+            saw_value: Mutex::new(Vec::new()),
+        });
+        let waker = Waker::from(observer.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert!(
+            Pin::new(&mut later).poll(&mut cx).is_pending(),
+            "no value yet, so poll must return Pending"
+        );
+        promise.resolve(5);
+        let saw = observer.saw_value.lock().unwrap().clone();
+        assert!(
+            !saw.is_empty(),
+            "resolve must wake the task that got Pending, or it will never be polled again"
+        );
+        assert!(
+            !saw.contains(&Some(false)),
+            "resolve woke the task before storing the value: a task woken on another thread may \
+             poll at once, find nothing, and then wait forever. Store the value first, then wake"
+        );
+        assert_eq!(Pin::new(&mut later).poll(&mut cx), Poll::Ready(5));
     }
 }

@@ -29,12 +29,20 @@ mod tests {
 
     #[tokio::test]
     async fn first_three_even_squares() {
-        let got = first_even_squares(tokio_stream::iter(1..=20), 3).await;
+        // Odd and even numbers in no regular pattern: 3 even ones are not "the first 6 numbers".
+        let input = vec![7, 2, 9, 11, 4, 13, 15, 17, 6, 8, 10];
+        let got = first_even_squares(tokio_stream::iter(input), 3).await;
         assert_eq!(
             got,
             vec![4, 16, 36],
-            "2*2, 4*4, 6*6: `take` must count even numbers"
+            "2*2, 4*4, 6*6: `take` must count the even numbers, not the numbers it sees"
         );
+    }
+
+    #[tokio::test]
+    async fn first_three_even_squares_of_1_to_20() {
+        let got = first_even_squares(tokio_stream::iter(1..=20), 3).await;
+        assert_eq!(got, vec![4, 16, 36], "2*2, 4*4, 6*6");
     }
 
     #[tokio::test]
@@ -46,7 +54,10 @@ mod tests {
     #[tokio::test]
     async fn count_zero_gives_nothing() {
         let got = first_even_squares(tokio_stream::iter(1..=20), 0).await;
-        assert!(got.is_empty());
+        assert!(
+            got.is_empty(),
+            "count 0 asks for no values at all, got {got:?}"
+        );
     }
 
     #[tokio::test]
