@@ -147,6 +147,68 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn missed_messages_add_up() {
+        let hub = Hub::new(2);
+        let slow = hub.subscribe();
+
+        // Falls behind twice: 5 messages where 2 fit (3 missed), then 4 more (2 missed).
+        for msg in messages(1..=5) {
+            hub.publish(&msg);
+        }
+        sleep(Duration::from_millis(1)).await;
+        for msg in messages(6..=9) {
+            hub.publish(&msg);
+        }
+        sleep(Duration::from_millis(1)).await;
+        timeout(Duration::from_secs(5), hub.shutdown())
+            .await
+            .expect(STUCK);
+
+        let report = slow.await.expect("the subscriber task should not panic");
+        assert_eq!(
+            report,
+            Report {
+                received: vec!["m4".into(), "m5".into(), "m8".into(), "m9".into()],
+                missed: 5
+            },
+            "the subscriber fell behind twice, missing 3 and then 2 messages: `Lagged(n)` \
+             tells how many were missed this time, so add every n up (3 + 2 = 5)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn subscriber_stops_when_the_hub_is_gone() {
+        let hub = Hub::new(16);
+        let subscriber = hub.subscribe();
+        hub.publish("m1");
+
+        // No shutdown: the hub (and with it the only sender) just goes away.
+        drop(hub);
+        for _ in 0..100 {
+            if subscriber.is_finished() {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+
+        assert!(
+            subscriber.is_finished(),
+            "the hub is gone, so no message can ever come: `recv()` gives `Err(Closed)`, and \
+             the subscriber should stop then (not go round and round its loop)"
+        );
+        assert_eq!(
+            subscriber
+                .await
+                .expect("the subscriber task should not panic"),
+            Report {
+                received: messages(1..=1),
+                missed: 0
+            },
+            "the message sent before the hub went away is still delivered"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn shutdown_stops_idle_subscribers() {
         let hub = Hub::new(16);
         let handles: Vec<_> = (0..3).map(|_| hub.subscribe()).collect();
@@ -165,7 +227,9 @@ mod tests {
         for handle in handles {
             assert!(
                 handle.is_finished(),
-                "after shutdown, every subscriber task has finished"
+                "after shutdown, every subscriber task has finished: cancelling the token only \
+                 asks them to stop; `shutdown` must also wait for them (`close()` the tracker, \
+                 then `wait()`)"
             );
             let report = handle.await.expect("the subscriber task should not panic");
             assert_eq!(report, Report::default(), "nothing was published");
