@@ -61,6 +61,12 @@ mod tests {
             ["waiting"],
             "the code before .await has run; the code after it must wait"
         );
+        assert!(
+            !future.is_woken(),
+            "nothing was sent, yet the future asked to be polled again at once: it is \
+             busy-waiting (checking again and again, e.g. `try_recv` in a loop with \
+             `yield_now`) instead of sleeping until the value arrives. `.await` the receiver"
+        );
 
         tx.send(42).unwrap();
         assert!(
@@ -80,6 +86,11 @@ mod tests {
         assert_pending!(
             future.poll(),
             "the sender is still alive and may still send, so keep waiting"
+        );
+        assert!(
+            !future.is_woken(),
+            "nothing happened yet, so nothing should wake the future: a future that wakes \
+             itself is busy-waiting instead of sleeping until the sender sends or goes away"
         );
 
         drop(tx);

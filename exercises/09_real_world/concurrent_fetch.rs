@@ -107,10 +107,69 @@ mod tests {
             .expect(STUCK);
 
         assert_eq!(users.expect("every request should succeed").len(), 9);
+        let peak = load.peak.load(Ordering::SeqCst);
         assert_eq!(
-            load.peak.load(Ordering::SeqCst),
-            MAX_IN_FLIGHT,
-            "there should be at most {MAX_IN_FLIGHT} requests out at the same time"
+            peak, MAX_IN_FLIGHT,
+            "{peak} requests were out at the same time, but at most {MAX_IN_FLIGHT} are allowed: \
+             is each permit held until its request has finished? (`let _ = sem.acquire().await` \
+             drops the permit at once; keep it in a variable like `_permit`)"
+        );
+    }
+
+    /// A user API that answers user `held` only once the request for user `until` has
+    /// arrived, and every other user at once.
+    async fn api_holding(held: u32, until: u32) -> (String, Arc<Load>) {
+        let load = Arc::new(Load::default());
+        let (arrived, _) = tokio::sync::watch::channel(false);
+        let arrived = Arc::new(arrived);
+        let server_load = Arc::clone(&load);
+        let addr = tokiolings_support::serve(move |path| {
+            let load = Arc::clone(&server_load);
+            let arrived = Arc::clone(&arrived);
+            async move {
+                let now = load.now.fetch_add(1, Ordering::SeqCst) + 1;
+                load.peak.fetch_max(now, Ordering::SeqCst);
+                let id: u32 = path.trim_start_matches("/users/").parse().unwrap_or(0);
+                let mut seen = arrived.subscribe();
+                if id == until {
+                    arrived.send_replace(true);
+                }
+                if id == held {
+                    let _ = seen.wait_for(|&arrived| arrived).await;
+                }
+                load.now.fetch_sub(1, Ordering::SeqCst);
+                tokiolings_support::Reply::ok(format!("user {id}"))
+            }
+        })
+        .await;
+        (format!("http://{addr}"), load)
+    }
+
+    #[tokio::test]
+    async fn a_slow_reply_does_not_hold_up_the_next_request() {
+        // User 9 (the third id) is answered only after the request for user 4 (the fourth id)
+        // has arrived. Users 7 and 2 are answered at once, which frees two of the three places.
+        let (base, load) = api_holding(9, 4).await;
+        let ids = [7, 2, 9, 4, 6];
+
+        let users = timeout(Duration::from_secs(2), fetch_all(&client(), &base, &ids))
+            .await
+            .expect(
+                "still waiting after 2 s: user 9 is answered only once the request for user 4 \
+                 has arrived, and user 4 was never asked for although users 7 and 2 had already \
+                 been answered. Fixed batches of 3 (e.g. `chunks(3)` + `join_all`) wait for the \
+                 slowest request of each batch; start the next request as soon as any one \
+                 finishes (a `Semaphore` permit per request)",
+            );
+
+        assert_eq!(
+            users.expect("every request should succeed"),
+            ["user 7", "user 2", "user 9", "user 4", "user 6"],
+            "results should be in the order of `ids`"
+        );
+        assert!(
+            load.peak.load(Ordering::SeqCst) <= MAX_IN_FLIGHT,
+            "there should never be more than {MAX_IN_FLIGHT} requests out at the same time"
         );
     }
 

@@ -46,6 +46,8 @@ mod tests {
         let addr = tokiolings_support::stub(&[
             ("/users/1", 200, "Alice"),
             ("/users/500", 500, "database on fire"),
+            ("/users/400", 400, "bad user id"),
+            ("/users/503", 503, "back in 5 minutes"),
         ])
         .await;
         format!("http://{addr}")
@@ -101,6 +103,29 @@ mod tests {
                 "the server answered 500 Internal Server Error, so this should be an Err, but got Ok({body:?})"
             ),
             Err(e) => assert_eq!(e.status(), Some(StatusCode::INTERNAL_SERVER_ERROR)),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_4xx_and_5xx_is_an_error() {
+        let base = api().await;
+
+        for (id, status) in [
+            (400, StatusCode::BAD_REQUEST),
+            (503, StatusCode::SERVICE_UNAVAILABLE),
+        ] {
+            let user = timeout(LIMIT, fetch_user(&client(), &base, id))
+                .await
+                .expect("the request should finish within 5 s");
+
+            match user {
+                Ok(body) => panic!(
+                    "the server answered {status}, so this should be an Err, but got \
+                     Ok({body:?}): every 4xx (client error) and 5xx (server error) status is a \
+                     failure, not only 404 and 500"
+                ),
+                Err(e) => assert_eq!(e.status(), Some(status)),
+            }
         }
     }
 

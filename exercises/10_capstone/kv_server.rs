@@ -133,6 +133,18 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn empty_value_is_not_nil() {
+        let db = new_db();
+        assert_eq!(
+            session(&db, &["SET note ", "GET note", "GET other"]).await,
+            ["OK", "", "(nil)"],
+            "`note` was set to the empty string, so it has a value: an empty line. Only a key \
+             that was never set answers (nil); look at whether the key is there, not at whether \
+             the value is empty"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn unknown_command() {
         let db = new_db();
         assert_eq!(

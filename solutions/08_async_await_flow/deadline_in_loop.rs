@@ -63,7 +63,10 @@ mod tests {
         assert_eq!(
             received,
             [1, 2, 3, 4, 5],
-            "only the messages sent before 2.75 s (at 0.5, 1, 1.5, 2 and 2.5 s) should be collected"
+            "only the messages sent before 2.75 s (at 0.5, 1, 1.5, 2 and 2.5 s) should be \
+             collected; more means the deadline never fired: a deadline that starts again in \
+             every round (a new `sleep` or `timeout` for each message) never passes while \
+             messages keep coming"
         );
         assert_eq!(
             start.elapsed(),
@@ -106,7 +109,9 @@ mod tests {
         assert_eq!(
             start.elapsed(),
             Duration::from_millis(1500),
-            "once every sender is gone, no more messages can come: return right away"
+            "once every sender is gone, no more messages can come: return right away. \
+             (`recv()` gives `None` then; with a branch like `Some(msg) = rx.recv()`, select! \
+             only turns that branch off and goes on waiting for the deadline)"
         );
     }
 }

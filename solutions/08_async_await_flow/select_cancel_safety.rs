@@ -46,11 +46,16 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn whole_lines_at_once() {
-        let input = Builder::new().read(b"one\ntwo\n").build();
+        // The last line has no newline: the end of the input ends it.
+        let input = Builder::new().read(b"one\ntwo\nthree").build();
 
         let (lines, _) = read_with_heartbeat(BufReader::new(input)).await.unwrap();
 
-        assert_eq!(lines, ["one", "two"]);
+        assert_eq!(
+            lines,
+            ["one", "two", "three"],
+            "every line, without its newline; the last one ends at the end of the input"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -97,4 +97,34 @@ mod tests {
             "the timeout covers the whole request, body included; got {err:?}"
         );
     }
+
+    #[tokio::test]
+    async fn trickling_body_times_out_too() {
+        // The body keeps coming, a little every 60 ms, for 960 ms in all. No single read waits
+        // long, but the whole request takes far longer than REQUEST_TIMEOUT.
+        let addr = tokiolings_support::trickle(&["ab"; 16], Duration::from_millis(60)).await;
+        let start = Instant::now();
+
+        let result = timeout(
+            Duration::from_secs(2),
+            fetch(&build_client(), &format!("http://{addr}/trickle")),
+        )
+        .await
+        .expect("still waiting after 2 s: the client has no timeout for the whole request");
+
+        let waited = start.elapsed();
+        match result {
+            Ok(body) => panic!(
+                "got the whole body ({} bytes) after {waited:?}, although every request may \
+                 take at most {REQUEST_TIMEOUT:?}: the deadline must cover the whole request \
+                 (a timeout per read, `read_timeout`, never fires while bytes keep trickling in)",
+                body.len()
+            ),
+            Err(err) => assert!(
+                err.is_timeout() && waited < Duration::from_millis(700),
+                "the client should give up after about {REQUEST_TIMEOUT:?} with a timeout \
+                 error, not after {waited:?} with {err:?}"
+            ),
+        }
+    }
 }

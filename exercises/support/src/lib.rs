@@ -112,6 +112,63 @@ pub async fn silent() -> SocketAddr {
     addr
 }
 
+/// Starts a server that answers every request with `200 OK` and the body `pieces.concat()`: the
+/// headers (with the full `content-length`) at once, then one piece after each `every` (a
+/// download that keeps trickling in, so no single read ever waits long).
+pub async fn trickle(pieces: &[&str], every: Duration) -> SocketAddr {
+    let pieces: Arc<Vec<String>> = Arc::new(pieces.iter().map(|p| p.to_string()).collect());
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let pieces = Arc::clone(&pieces);
+            tokio::spawn(async move {
+                // A client that goes away early is not the test's business.
+                let _ = answer_in_pieces(socket, &pieces, every).await;
+            });
+        }
+    });
+    addr
+}
+
+async fn answer_in_pieces(
+    mut socket: TcpStream,
+    pieces: &[String],
+    every: Duration,
+) -> std::io::Result<()> {
+    if !read_request_head(&mut socket).await? {
+        return Ok(());
+    }
+    let len: usize = pieces.iter().map(String::len).sum();
+    let head = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {len}\r\nconnection: close\r\n\r\n"
+    );
+    socket.write_all(head.as_bytes()).await?;
+    socket.flush().await?;
+    for piece in pieces {
+        tokio::time::sleep(every).await;
+        socket.write_all(piece.as_bytes()).await?;
+        socket.flush().await?;
+    }
+    socket.shutdown().await
+}
+
+/// Reads a request head up to the empty line. `false` if the client hung up first.
+async fn read_request_head(socket: &mut TcpStream) -> std::io::Result<bool> {
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = socket.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(false);
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    Ok(true)
+}
+
 /// An address on 127.0.0.1 where nothing listens, so connecting is refused.
 pub fn refused_addr() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
