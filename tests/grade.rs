@@ -503,3 +503,96 @@ fn a_test_can_not_forge_its_own_pass() {
         );
     }
 }
+
+/// Compiling is running the learner's code: each of these attacks acts through a macro at
+/// build time (tests/fixtures/submissions/build_*). Every learner's build is sandboxed, so the
+/// canonical solution, a root-only file, the grader's environment, /proc and devices are out of
+/// reach, a const loop runs only until its build's deadline, and honest classmates are graded
+/// as usual, in bounded time.
+#[test]
+fn builds_are_sandboxed() {
+    let test = "builds_are_sandboxed";
+    if !can_run(test, "Landlock in the kernel", tokiolings_guard::abi() > 0) {
+        return;
+    }
+    let dir = workdir();
+    let course = course_in(dir.path());
+    let class = dir.path().join("class");
+    let attackers = [
+        "build_peeks",
+        "build_secrets",
+        "build_devices",
+        "build_const_loop",
+    ];
+    for name in attackers.iter().chain(&["honest"]) {
+        learner(&class.join(name), name);
+    }
+    let out = dir.path().join("report");
+    let started = std::time::Instant::now();
+    let run = tokiolings(&course)
+        .current_dir(dir.path())
+        .env("TOKIOLINGS_TEST_SECRET", "hunter2-do-not-leak")
+        .args(["grade", "--section", "basics", "--build-timeout", "15"])
+        .arg("--class")
+        .arg(&class)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(120),
+        "the class took {:?}: a build was not stopped",
+        started.elapsed()
+    );
+    let student = |name: &str| -> Value {
+        let path = out.join("students").join(format!("{name}.json"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let mut wrong = Vec::new();
+    let mut expect = |who: &str, ex: &str, status: &str, says: &str| {
+        let report = student(who);
+        let e = exercise(&report, ex);
+        let text = format!("{} {}", e["message"], e["compiler_output"]);
+        if e["status"] != status || !text.contains(says) {
+            wrong.push(format!(
+                "{who}/{ex}: expected {status} saying {says:?}, got {} {}",
+                e["status"], e["message"]
+            ));
+        }
+    };
+    expect("honest", "sum", "pass", "");
+    expect("honest", "greet", "pass", "");
+    expect("build_peeks", "sum", "error", "Permission denied");
+    expect("build_peeks", "greet", "error", "Permission denied");
+    expect("build_secrets", "sum", "fail", "leaked: none");
+    expect("build_secrets", "greet", "error", "Permission denied");
+    expect("build_devices", "sum", "error", "Permission denied");
+    expect("build_devices", "greet", "error", "Permission denied");
+    expect("build_const_loop", "sum", "error", "deadline");
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // The secret is nowhere in what the grader wrote.
+    for entry in walk(&out) {
+        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+        assert!(
+            !text.contains("hunter2"),
+            "{} holds the secret",
+            entry.display()
+        );
+    }
+    let left = common::processes_matching(&dir.path().to_string_lossy());
+    assert!(left.is_empty(), "left running: {left:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
