@@ -82,6 +82,8 @@ pub struct Checker {
     /// Run only the course's tests, not extra ones the file declares (grade mode: a learner's
     /// own tests could only cost time, up to a deadline each).
     only_course_tests: bool,
+    /// Check the program before the tests start rather than beside them.
+    program_check_first: bool,
 }
 
 /// See [`CheckerBuilder::sandbox`].
@@ -122,6 +124,12 @@ impl CheckerBuilder {
         self
     }
 
+    /// Checks the program before any test starts (grade mode: verdicts independent of load).
+    pub fn program_check_first(mut self) -> Self {
+        self.0.program_check_first = true;
+        self
+    }
+
     /// Runs only the tests the course expects; a learner's extra tests are left out.
     pub fn only_course_tests(mut self) -> Self {
         self.0.only_course_tests = true;
@@ -146,6 +154,7 @@ impl Checker {
             tests_build: BuildKind::Tests,
             wrap: None,
             only_course_tests: false,
+            program_check_first: false,
         })
     }
 
@@ -182,6 +191,20 @@ impl Checker {
             }
             let out = build::build(&self.pkg, kind, &bins, &on_build).await?;
             let build_ms = start.elapsed().as_millis() as u64 / bins.len().max(1) as u64;
+            // Bins that didn't compile as tests are already judged, and aren't checked again.
+            let built: Vec<String> = bins
+                .iter()
+                .filter(|b| out.executables.contains_key(*b))
+                .cloned()
+                .collect();
+            let check_program = kind != BuildKind::Bin && !built.is_empty();
+            // Grade mode checks the program before any test starts: a test must never share
+            // the CPU with the grader's own build, or its verdict would depend on load.
+            let checked_first = if check_program && self.program_check_first {
+                Some(build::build(&self.pkg, BuildKind::Check, &built, &|_| {}).await?)
+            } else {
+                None
+            };
             let mut set = tokio::task::JoinSet::new();
             for i in idx {
                 let target = targets[i].clone();
@@ -217,15 +240,12 @@ impl Checker {
                 }
                 anyhow::Ok(judged)
             };
-            // The program check runs beside the tests, so a pass costs no extra wait; bins
-            // that didn't compile as tests are already judged, and aren't checked again.
-            let built: Vec<String> = bins
-                .iter()
-                .filter(|b| out.executables.contains_key(*b))
-                .cloned()
-                .collect();
+            // Otherwise the program check runs beside the tests, so a pass costs no extra wait.
             let program = async {
-                if kind == BuildKind::Bin || built.is_empty() {
+                if checked_first.is_some() {
+                    return Ok(checked_first);
+                }
+                if !check_program {
                     return Ok(None);
                 }
                 build::build(&self.pkg, BuildKind::Check, &built, &|_| {})

@@ -596,3 +596,34 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A learner's `sum` returns a type whose `PartialEq<u32>` always says yes (so
+/// `assert_eq!(sum(..), 6)` would pass). The functions the tests call are pinned to the
+/// solution's signatures, so it doesn't compile; an honest copy still passes.
+#[test]
+fn a_learner_type_can_not_stand_in_for_the_solutions() {
+    let dir = workdir();
+    let course = course_in(dir.path());
+    for (who, status) in [("fake_eq", "error"), ("honest", "pass")] {
+        let copy = dir.path().join(who);
+        learner(&copy, who);
+        let out = tokiolings(&course)
+            .current_dir(dir.path())
+            .args([
+                "grade",
+                "--format",
+                "json",
+                "--exercise",
+                "sum",
+                "--no-sandbox",
+            ])
+            .arg("--submission")
+            .arg(&copy)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
+        let report = json_of(&out);
+        let sum = exercise(&report, "sum");
+        assert_eq!(sum["status"], status, "{who}: {sum:#}");
+    }
+}

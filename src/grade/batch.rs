@@ -116,6 +116,7 @@ async fn grade_in(
                 .timeout(ctx.timeout)
                 .tests_build(BuildKind::AllTests)
                 .only_course_tests()
+                .program_check_first()
                 .slots(slots.clone())
                 .sandbox(sandbox.wrap.clone(), sandbox.log_root.path().to_path_buf())
                 .build();
@@ -261,6 +262,7 @@ impl Plan {
             units: Vec::new(),
             rows: Vec::new(),
         };
+        let crates = splice::crate_names(&scratch::dependency_names(&ctx.course_pkg)?);
         for (i, sub) in subs.iter().enumerate() {
             let name = unit_name(i, isolation);
             let unit = match plan.units.iter().position(|u| u.name == name) {
@@ -275,7 +277,8 @@ impl Plan {
             };
             let mut row = Vec::new();
             for (ex, canon) in ctx.exercises.iter().zip(canonical) {
-                let prepared = plan.units[unit].prepare(i, sub, ex, canon.as_deref(), scratch)?;
+                let prepared =
+                    plan.units[unit].prepare(i, sub, ex, canon.as_deref(), &crates, scratch)?;
                 row.push((unit, prepared));
             }
             plan.rows.push(row);
@@ -324,13 +327,14 @@ impl Unit {
         sub: &Submission,
         ex: &Exercise,
         canon: Option<&str>,
+        crates: &[String],
         scratch: &Scratch,
     ) -> Result<Prepared> {
         let theirs = match read_submitted(&sub.root, &ex.path) {
             Ok(text) => text,
             Err(why) => return Ok(Prepared::Done(ExerciseResult::unbuilt(ex, why))),
         };
-        let (text, note) = match canon.map(|c| splice::splice(&theirs, c)) {
+        let (text, note) = match canon.map(|c| splice::splice(&theirs, c, crates)) {
             None => (theirs, Note::NoCanonicalTests),
             Some(Ok(None)) => (theirs, Note::None),
             Some(Ok(Some(s))) if s.tests_modified => (s.text, Note::TestsModified),

@@ -224,6 +224,22 @@ pub fn path_dependencies(course_pkg: &CoursePackage) -> Result<Vec<PathBuf>> {
     Ok(dirs)
 }
 
+/// The names the course package's dependencies go by in Rust code (a renamed dependency by its
+/// new name), for the splice to make their paths absolute.
+pub fn dependency_names(course_pkg: &CoursePackage) -> Result<Vec<String>> {
+    let src = Source::read(course_pkg)?;
+    let mut out = Table::new();
+    src.copy_dependencies(&mut out);
+    let mut names: Vec<String> = ["dependencies", "dev-dependencies"]
+        .iter()
+        .filter_map(|s| out.get(*s).and_then(Value::as_table))
+        .flat_map(|t| t.keys().cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
 /// The course package's manifest and its workspace's, as read.
 struct Source<'a> {
     pkg: &'a CoursePackage,

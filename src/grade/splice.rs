@@ -45,11 +45,12 @@ const GUARDED_MACROS: &[&str] = &[
 
 /// Replaces the learner's test module with the course's (`canonical` is the solution file).
 /// `None` when the solution has no test module (a `test = false` exercise): nothing to splice.
-pub fn splice(student: &str, canonical: &str) -> Result<Option<Spliced>> {
+pub fn splice(student: &str, canonical: &str, crates: &[String]) -> Result<Option<Spliced>> {
     let Some(range) = source::test_module_range(canonical)? else {
         return Ok(None);
     };
-    let module = seal_tests(&guard_macros(&canonical[range.clone()])?)?;
+    let module = absolute_crate_paths(&guard_macros(&canonical[range.clone()])?, crates)?;
+    let module = pin_signatures(&seal_tests(&module)?, canonical)?;
     let spliced = match source::test_module_range(student) {
         Ok(Some(theirs)) => Spliced {
             text: format!(
@@ -114,6 +115,167 @@ fn guard_macros(module: &str) -> Result<String> {
         out.insert_str(pos, "::std::");
     }
     Ok(out)
+}
+
+/// Makes every path that starts with a crate's name (`tokio::time::sleep`, `use futures::…`)
+/// start with `::`, so a learner's `mod tokio { … }` (which `use super::*` brings into the test
+/// module) can't stand in for the real crate. `crates` are the course package's dependencies
+/// (as Rust names) and the standard library's.
+fn absolute_crate_paths(module: &str, crates: &[String]) -> Result<String> {
+    let tokens = TokenStream::from_str(module)
+        .map_err(|e| anyhow::anyhow!("{e}"))
+        .context("failed to read the canonical test module")?;
+    let mut at = Vec::new();
+    crate_path_starts(tokens, crates, &mut at);
+    let mut out = module.to_string();
+    at.sort_unstable();
+    for pos in at.into_iter().rev() {
+        out.insert_str(pos, "::");
+    }
+    Ok(out)
+}
+
+fn crate_path_starts(tokens: TokenStream, crates: &[String], out: &mut Vec<usize>) {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let punct = |j: Option<usize>, c: char| {
+        j.and_then(|j| tokens.get(j))
+            .is_some_and(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == c))
+    };
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Group(g) => crate_path_starts(g.stream(), crates, out),
+            TokenTree::Ident(id) if crates.iter().any(|c| id == c) => {
+                let starts_path = punct(Some(i + 1), ':') && punct(Some(i + 2), ':');
+                let continues_path = punct(i.checked_sub(1), ':');
+                // `$crate` and the like are not paths of ours.
+                let after_dollar = punct(i.checked_sub(1), '$');
+                if starts_path && !continues_path && !after_dollar {
+                    out.push(id.span().byte_range().start);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The crates every spliced path may name: the standard library's and the course package's
+/// dependencies (`tokio-stream` is `tokio_stream` in Rust).
+pub fn crate_names(dependencies: &[String]) -> Vec<String> {
+    let mut names: Vec<String> = ["std", "core", "alloc"].map(String::from).to_vec();
+    names.extend(dependencies.iter().map(|d| d.replace('-', "_")));
+    names
+}
+
+/// Pins the signatures of the exercise's free functions that the tests call to the solution's:
+/// without it a learner could return a type of their own whose `PartialEq` always says yes, and
+/// `assert_eq!(sum(&[1, 2]), 3)` would pass. Each pin is a function-pointer coercion (exact
+/// types) or, for an `async fn` or `-> impl Future`, a bound on the future's output; generic
+/// functions, unit returns and futures borrowing their arguments are left alone. The pins go on
+/// the module's last line, so no line number moves.
+fn pin_signatures(module: &str, canonical: &str) -> Result<String> {
+    let solution = syn::parse_file(canonical).context("failed to parse the canonical file")?;
+    let used = TokenStream::from_str(module)
+        .map(identifiers)
+        .unwrap_or_default();
+    let mut pins = String::new();
+    for item in &solution.items {
+        let syn::Item::Fn(f) = item else { continue };
+        let name = f.sig.ident.to_string();
+        if name == "main" || !used.contains(&name) || !f.sig.generics.params.is_empty() {
+            continue;
+        }
+        if let Some(pin) = pin_for(&f.sig) {
+            pins.push_str(&pin);
+        }
+    }
+    if pins.is_empty() {
+        return Ok(module.to_string());
+    }
+    let Some(close) = module.rfind('}') else {
+        return Ok(module.to_string());
+    };
+    let mut out = module.to_string();
+    out.insert_str(
+        close,
+        &format!("#[allow(dead_code, clippy::all)] fn __tokiolings_pins() {{ {pins}}} "),
+    );
+    Ok(out)
+}
+
+fn pin_for(sig: &syn::Signature) -> Option<String> {
+    use quote::ToTokens;
+    let syn::ReturnType::Type(_, ret) = &sig.output else {
+        return None;
+    };
+    let args: Vec<String> = sig
+        .inputs
+        .iter()
+        .map(|a| match a {
+            syn::FnArg::Typed(t) => Some(t.ty.to_token_stream().to_string()),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .collect::<Option<_>>()?;
+    let name = &sig.ident;
+    let ret_text = ret.to_token_stream().to_string();
+    let future_output = if sig.asyncness.is_some() {
+        Some(ret_text.clone())
+    } else {
+        impl_future_output(ret)
+    };
+    match future_output {
+        None if ret_text.contains("impl") => None,
+        None => Some(format!(
+            "let _: fn({}) -> {ret_text} = super::{name}; ",
+            args.join(", ")
+        )),
+        // A future that borrows an argument has a type no pointer can name: leave it.
+        Some(_) if args.iter().any(|a| a.contains('&')) => None,
+        Some(output) => Some(format!(
+            "fn {name}_output<F: ::core::future::Future<Output = {output}>>(_: fn({}) -> F) {{}} {name}_output(super::{name}); ",
+            args.join(", ")
+        )),
+    }
+}
+
+/// `T` of `impl Future<Output = T>`.
+fn impl_future_output(ty: &syn::Type) -> Option<String> {
+    use quote::ToTokens;
+    let syn::Type::ImplTrait(t) = ty else {
+        return None;
+    };
+    for bound in &t.bounds {
+        let syn::TypeParamBound::Trait(tr) = bound else {
+            continue;
+        };
+        let last = tr.path.segments.last()?;
+        if last.ident != "Future" {
+            continue;
+        }
+        if let syn::PathArguments::AngleBracketed(a) = &last.arguments {
+            for arg in &a.args {
+                if let syn::GenericArgument::AssocType(at) = arg
+                    && at.ident == "Output"
+                {
+                    return Some(at.ty.to_token_stream().to_string());
+                }
+            }
+        }
+    }
+    None
+}
+
+fn identifiers(tokens: TokenStream) -> std::collections::HashSet<String> {
+    let mut out = std::collections::HashSet::new();
+    for t in tokens {
+        match t {
+            TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Group(g) => out.extend(identifiers(g.stream())),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The path of the guard's seal (`tokiolings-guard`, a dependency of every scratch package).
@@ -263,7 +425,9 @@ mod tests {
             "0",
             "#[cfg(test)]\nmod tests {\n    #[test]\n    fn sums() { assert!(true); }\n}\n// after\n",
         );
-        let s = splice(&theirs, SOLUTION).unwrap().unwrap();
+        let s = splice(&theirs, SOLUTION, &crate_names(&[]))
+            .unwrap()
+            .unwrap();
         assert!(s.tests_modified);
         assert!(
             s.text
@@ -285,13 +449,17 @@ mod tests {
             "todo!()",
             &canonical_tests().replace("fn sums() {", "fn sums()   {  // mine"),
         );
-        let s = splice(&theirs, SOLUTION).unwrap().unwrap();
+        let s = splice(&theirs, SOLUTION, &crate_names(&[]))
+            .unwrap()
+            .unwrap();
         assert!(!s.tests_modified);
     }
 
     #[test]
     fn deleted_module_is_appended_and_modified() {
-        let s = splice(&student("0", ""), SOLUTION).unwrap().unwrap();
+        let s = splice(&student("0", ""), SOLUTION, &crate_names(&[]))
+            .unwrap()
+            .unwrap();
         assert!(s.tests_modified);
         assert!(s.text.contains("fn sums()"));
         syn::parse_file(&s.text).unwrap();
@@ -300,7 +468,9 @@ mod tests {
     #[test]
     fn unparsable_file_keeps_its_code_and_gets_the_tests() {
         let theirs = student("let x = ;", canonical_tests());
-        let s = splice(&theirs, SOLUTION).unwrap().unwrap();
+        let s = splice(&theirs, SOLUTION, &crate_names(&[]))
+            .unwrap()
+            .unwrap();
         assert!(!s.tests_modified);
         assert!(s.text.contains("let x = ;"));
         assert!(s.text.contains("::std::assert_eq!(sum"));
@@ -308,7 +478,7 @@ mod tests {
 
     #[test]
     fn no_canonical_module_means_nothing_to_splice() {
-        assert_eq!(splice("fn main() {}", "fn main() {}").unwrap(), None);
+        assert_eq!(splice("fn main() {}", "fn main() {}", &[]).unwrap(), None);
     }
 
     #[test]
@@ -328,5 +498,29 @@ mod tests {
         // Same lines as the canonical module: failure locations point where the author expects.
         assert_eq!(sealed.lines().count(), module.lines().count());
         syn::parse_file(&sealed).unwrap();
+    }
+
+    #[test]
+    fn crate_paths_become_absolute_so_a_learner_module_cant_stand_in() {
+        let module = "mod tests {\n    use tokio::sync::mpsc;\n    fn t() { tokio::time::sleep(d); ::tokio::x(); my::tokio::y(); let tokio = 1; std::mem::drop(tokio); }\n}\n";
+        let crates = crate_names(&["tokio".to_string(), "tokio-stream".to_string()]);
+        assert_eq!(
+            absolute_crate_paths(module, &crates).unwrap(),
+            "mod tests {\n    use ::tokio::sync::mpsc;\n    fn t() { ::tokio::time::sleep(d); ::tokio::x(); my::tokio::y(); let tokio = 1; ::std::mem::drop(tokio); }\n}\n"
+        );
+        assert!(crates.contains(&"tokio_stream".to_string()));
+    }
+
+    #[test]
+    fn the_functions_the_tests_call_keep_the_solutions_signatures() {
+        let solution = "fn sum(v: &[u32]) -> u32 { 0 }\nasync fn twice(x: u32) -> u32 { x }\nasync fn greet(n: &str) -> String { n.into() }\nfn generic<T>(t: T) -> T { t }\nfn unused() -> u8 { 0 }\nfn unit() {}\nfn main() {}\n";
+        let module =
+            "mod tests {\n    fn t() { sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n}";
+        let pinned = pin_signatures(module, solution).unwrap();
+        assert_eq!(
+            pinned,
+            "mod tests {\n    fn t() { sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n#[allow(dead_code, clippy::all)] fn __tokiolings_pins() { let _: fn(& [u32]) -> u32 = super::sum; fn twice_output<F: ::core::future::Future<Output = u32>>(_: fn(u32) -> F) {} twice_output(super::twice); } }"
+        );
+        assert_eq!(pinned.lines().count(), module.lines().count());
     }
 }
