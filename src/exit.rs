@@ -6,3 +6,5 @@ pub const OK: u8 = 0;
 pub const NOT_PASSED: u8 = 1;
 /// Bad usage, a broken course, or the grader could not run.
 pub const ERROR: u8 = 2;
+/// Stopped by SIGINT or SIGTERM (the shell's 128 + SIGINT).
+pub const INTERRUPTED: u8 = 130;

@@ -57,12 +57,45 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::ERROR);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    // `watch` handles Ctrl-C itself (it says goodbye); any other command stops on SIGINT or
+    // SIGTERM by dropping its work, which kills every process group it started and removes
+    // its temp dirs, so nothing it started outlives it.
+    let handles_signals = matches!(cli.command, None | Some(Command::Watch { .. }));
+    let result = runtime.block_on(async {
+        if handles_signals {
+            return dispatch(cli).await;
+        }
+        tokio::select! {
+            r = dispatch(cli) => r,
+            signal = interrupted() => {
+                eprintln!("tokiolings: stopped by {signal}; everything it started was stopped too");
+                Ok(exit::INTERRUPTED)
+            }
+        }
+    });
+    // Tasks still waiting on processes must not keep the process alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("{} {e:#}", console::style("error:").red().bold());
             ExitCode::from(exit::ERROR)
         }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM, with the signal's name.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut int), Ok(mut term)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
     }
 }
 

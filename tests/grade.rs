@@ -627,3 +627,56 @@ fn a_learner_type_can_not_stand_in_for_the_solutions() {
         assert_eq!(sum["status"], status, "{who}: {sum:#}");
     }
 }
+
+/// A grader stopped with SIGTERM (or Ctrl-C) while a learner's test hangs stops everything it
+/// started and removes its temp dirs before it exits.
+#[test]
+fn a_stopped_grader_leaves_nothing_behind() {
+    let dir = workdir();
+    let course = course_in(dir.path());
+    let class = dir.path().join("class");
+    for who in ["hangs", "honest"] {
+        learner(&class.join(who), who);
+    }
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let exe = assert_cmd::cargo::cargo_bin("tokiolings");
+    let mut grader = std::process::Command::new(exe)
+        .arg("--course")
+        .arg(&course)
+        .args(["--timeout", "60", "grade", "--no-sandbox", "--class"])
+        .arg(&class)
+        .arg("--output")
+        .arg(dir.path().join("report"))
+        .env("TMPDIR", &tmp)
+        .env_remove("CARGO_TARGET_DIR")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the hanging test runs (its binary lives in the grader's scratch target).
+    let started = std::time::Instant::now();
+    while common::processes_matching("greets_by_name").is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "the hanging test never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    rustix::process::kill_process(
+        rustix::process::Pid::from_raw(grader.id() as i32).unwrap(),
+        rustix::process::Signal::TERM,
+    )
+    .unwrap();
+    let status = grader.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "exit status {status:?}");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let left = common::processes_matching("greets_by_name");
+    assert!(left.is_empty(), "left running: {left:?}");
+    let temp: Vec<_> = std::fs::read_dir(&tmp)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(temp.is_empty(), "temp dirs left: {temp:?}");
+}

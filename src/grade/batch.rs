@@ -108,7 +108,8 @@ async fn grade_in(
         if unit.targets.is_empty() {
             continue;
         }
-        let jail = jailed.then(|| jail_for(ctx, scratch, &unit.name));
+        let deadline = Duration::from_secs(ctx.policy.build_secs.max(1));
+        let jail = jailed.then(|| jail_for(ctx, scratch, &unit.name, deadline));
         let judged = async {
             let pkg = scratch.package(&unit.name, &ctx.course_pkg, &unit.bins, jail)?;
             let checker = Checker::builder(&ctx.course, pkg)
@@ -147,8 +148,8 @@ async fn grade_in(
     })
 }
 
-/// The build sandbox of one learner's package.
-fn jail_for(ctx: &GradeContext, scratch: &Scratch, unit: &str) -> BuildJail {
+/// The build sandbox of one package, whose builds stop at `deadline`.
+fn jail_for(ctx: &GradeContext, scratch: &Scratch, unit: &str, deadline: Duration) -> BuildJail {
     let tmp = scratch.root.join(format!("{unit}.tmp"));
     let _ = std::fs::create_dir_all(&tmp);
     let mut readable = vec![scratch.guard_dir()];
@@ -162,6 +163,9 @@ fn jail_for(ctx: &GradeContext, scratch: &Scratch, unit: &str) -> BuildJail {
             .build_memory_mib
             .checked_mul(1 << 20)
             .filter(|b| *b > 0),
+        // A process may use the build's whole deadline of CPU, twice over (the deadline is wall
+        // time; this only matters once the grader is gone).
+        Some(deadline.as_secs() * 2),
     );
     let exe = std::env::current_exe().unwrap_or_else(|_| "tokiolings".into());
     BuildJail {
@@ -173,7 +177,7 @@ fn jail_for(ctx: &GradeContext, scratch: &Scratch, unit: &str) -> BuildJail {
                 .into(),
         ],
         env: build_sandbox::environment(&tmp),
-        deadline: Duration::from_secs(ctx.policy.build_secs.max(1)),
+        deadline,
     }
 }
 
@@ -191,8 +195,7 @@ async fn warm_up(ctx: &GradeContext, scratch: &Scratch) {
         path: "warmup.rs".into(),
         test: true,
     }];
-    let mut jail = jail_for(ctx, scratch, unit);
-    jail.deadline = WARM_UP_DEADLINE;
+    let jail = jail_for(ctx, scratch, unit, WARM_UP_DEADLINE);
     if let Ok(pkg) = scratch.package(unit, &ctx.course_pkg, &bins, Some(jail)) {
         let _ = build::build(&pkg, BuildKind::AllTests, &[bin], &|k| Quiet.compiled(k)).await;
     }

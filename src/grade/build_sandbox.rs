@@ -28,6 +28,9 @@ pub struct Spec {
     pub write: Vec<PathBuf>,
     /// Address space of each process of the build.
     pub memory_bytes: Option<u64>,
+    /// CPU time of each process of the build: bounds a compiler that outlives a grader killed
+    /// with SIGKILL (which can't stop it: an endless `const` would run for ever).
+    pub cpu_secs: Option<u64>,
 }
 
 /// Entry point, called before anything else when `args[1] == ARG`: applies `args[2]` (the
@@ -51,6 +54,19 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
             )
             .context("failed to limit the build's memory")?;
         }
+        if let Some(secs) = spec.cpu_secs {
+            setrlimit(
+                Resource::Cpu,
+                Rlimit {
+                    current: Some(secs),
+                    maximum: Some(secs),
+                },
+            )
+            .context("failed to limit the build's CPU time")?;
+        }
+        // cargo dies with the grader, even one killed with SIGKILL.
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))
+            .context("failed to tie the build to the grader")?;
         let read: Vec<&Path> = spec.read.iter().map(PathBuf::as_path).collect();
         let write: Vec<&Path> = spec.write.iter().map(PathBuf::as_path).collect();
         // Where Landlock is missing the build still runs; the report says what applied.
@@ -91,6 +107,7 @@ pub fn spec_for(
     target: &Path,
     tmp: &Path,
     memory_bytes: Option<u64>,
+    cpu_secs: Option<u64>,
 ) -> Spec {
     let (cargo_home, rustup_home) = cargo_dirs();
     let mut read: Vec<PathBuf> = ["/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin"]
@@ -123,6 +140,7 @@ pub fn spec_for(
             PathBuf::from("/dev/null"),
         ],
         memory_bytes,
+        cpu_secs,
     }
 }
 
