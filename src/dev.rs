@@ -43,6 +43,15 @@ pub fn update(root: &Path) -> Result<u8> {
         write_atomically(&manifest, new.as_bytes())?;
         println!("Updated the [[bin]] list of {}.", manifest.display());
     }
+    // The exercises as shipped, so `dev check` can tell a learner's changes from the course.
+    match crate::shipped::record(&course) {
+        Ok(true) => println!(
+            "Recorded the exercises as shipped in {}.",
+            crate::shipped::FILE
+        ),
+        Ok(false) => println!("{} is up to date.", crate::shipped::FILE),
+        Err(e) => eprintln!("note: {} not written: {e:#}", crate::shipped::FILE),
+    }
     Ok(exit::OK)
 }
 

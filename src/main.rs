@@ -23,6 +23,7 @@ mod render;
 mod report;
 mod reset;
 mod run;
+mod shipped;
 mod show;
 mod source;
 mod supervise;

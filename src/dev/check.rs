@@ -8,6 +8,7 @@ mod cases;
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -18,6 +19,7 @@ use crate::checker::{Checker, Quiet, Target};
 use crate::course::Course;
 use crate::exit;
 use crate::report::Status;
+use crate::shipped::{self, Shipped};
 use crate::source;
 
 /// What `dev check` found: problems per exercise name ("" for the course as a whole), and the
@@ -26,6 +28,8 @@ use crate::source;
 struct Findings {
     problems: BTreeMap<String, Vec<String>>,
     rows: BTreeMap<String, Row>,
+    /// Said after the table; not problems.
+    notes: Vec<String>,
 }
 
 impl Findings {
@@ -61,13 +65,14 @@ pub struct Options {
 pub async fn check(app: &mut App, opts: Options) -> Result<u8> {
     let course = app.course.clone();
     let mut found = Findings::default();
-    for (name, p) in static_problems(&course)? {
+    let shipped = shipped::sources(&course)?;
+    for (name, p) in static_problems(&course, &shipped)? {
         found.add(&name, p);
     }
     let checker = app.checker()?.clone();
     bins_listed(&course, &checker, &mut found);
     eprintln!("Checking that every exercise fails as shipped…");
-    shipped_fail(&course, &checker, &mut found).await?;
+    shipped_fail(&course, &checker, &shipped, &mut found).await?;
     eprintln!("Checking every solution ({} runs each)…", opts.repeat);
     let solutions = solutions_pass(&course, &checker, opts.repeat, &mut found).await?;
     eprintln!("Running clippy (-D warnings) and rustfmt on the solutions…");
@@ -97,14 +102,41 @@ fn bins_listed(course: &Course, checker: &Checker, found: &mut Findings) {
 }
 
 /// Every exercise fails as shipped, fast: an error or a failing test, never a pass or a hang.
-async fn shipped_fail(course: &Course, checker: &Checker, found: &mut Findings) -> Result<()> {
-    let unsolved: Vec<Target> = course
-        .exercises
-        .iter()
-        .filter(|e| !e.skip_check_unsolved)
-        .map(|e| Target::exercise(course, e))
-        .collect();
-    for r in checker.check_all(&unsolved, &Quiet).await? {
+/// A file a learner changed is judged as shipped (its version from git, in a scratch copy);
+/// where that version can't be had the exercise is left out, with a note.
+async fn shipped_fail(
+    course: &Arc<Course>,
+    checker: &Checker,
+    shipped: &[Shipped],
+    found: &mut Findings,
+) -> Result<()> {
+    let mut unsolved = Vec::new();
+    let mut changed = Vec::new();
+    let copies = tempfile::tempdir().context("failed to create a dir for shipped copies")?;
+    for (ex, s) in course.exercises.iter().zip(shipped) {
+        if ex.skip_check_unsolved {
+            continue;
+        }
+        if let Some(note) = shipped::note(ex, s) {
+            found.notes.push(note);
+        }
+        match s {
+            Shipped::AsIs(_) => unsolved.push(Target::exercise(course, ex)),
+            Shipped::Recorded(text) => {
+                let file = copies.path().join(format!("{}.rs", ex.name));
+                std::fs::write(&file, text)?;
+                changed.push((ex.clone(), file));
+            }
+            Shipped::Unknown(_) => found.row(&ex.name).shipped = "changed".into(),
+        }
+    }
+    let mut results = checker.check_all(&unsolved, &Quiet).await?;
+    if !changed.is_empty() {
+        let timeout = Duration::from_secs(10);
+        let pkg = checker.package().clone();
+        results.extend(crate::grade::judge_files(course, pkg, &changed, timeout).await?);
+    }
+    for r in results {
         found.row(&r.name).shipped = r.status.to_string();
         match r.status {
             Status::Pass => found.add(
@@ -217,6 +249,9 @@ fn print_table(course: &Course, found: &Findings, repeat: u32) -> u8 {
     for p in found.problems.get("").into_iter().flatten() {
         println!("course: {p}");
     }
+    for n in &found.notes {
+        println!("note: {n}");
+    }
     if failed == 0 {
         println!(
             "\nThe course is fine: {} exercises checked.",
@@ -230,19 +265,18 @@ fn print_table(course: &Course, found: &Findings, repeat: u32) -> u8 {
 }
 
 /// Checks that need no build: files, markers, hints, identical test modules.
-fn static_problems(course: &Course) -> Result<Vec<(String, String)>> {
+fn static_problems(course: &Course, shipped: &[Shipped]) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     let mut listed = HashSet::new();
     let mut sections = HashSet::new();
-    for ex in &course.exercises {
+    for (ex, shipped) in course.exercises.iter().zip(shipped) {
         let name = ex.name.clone();
         let mut p = |s: String| out.push((name.clone(), s));
         listed.insert(course.root.join(&ex.path));
         if let Some(d) = &ex.dir {
             sections.insert(d.clone());
         }
-        let src = std::fs::read_to_string(course.root.join(&ex.path))
-            .with_context(|| format!("failed to read {}", ex.path.display()))?;
+        let src = shipped.text();
         if !src.contains("fn main()") {
             p("the exercise has no `fn main()` (rust-analyzer needs one)".into());
         }
@@ -270,7 +304,7 @@ fn static_problems(course: &Course) -> Result<Vec<(String, String)>> {
             }
             // Exercises that don't parse as shipped can't be compared; rustc reports them.
             if let (Ok(Some(a)), Ok(Some(b))) = (
-                source::test_module_fingerprint(&src),
+                source::test_module_fingerprint(src),
                 source::test_module_fingerprint(&sol),
             ) && a != b
             {
