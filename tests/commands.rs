@@ -246,13 +246,34 @@ fn dev_check_reports_each_problem_of_a_bad_course() {
 #[test]
 fn dev_update_is_idempotent() {
     let course = course_copy("course");
-    let out = tokiolings(course.path())
-        .args(["dev", "update"])
-        .output()
-        .unwrap();
-    assert!(
-        stdout_of(&out).contains("is up to date"),
-        "{}",
+    let manifest = course.path().join("Cargo.toml");
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    let update = || {
+        let out = tokiolings(course.path())
+            .args(["dev", "update"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
         stdout_of(&out)
+    };
+    let out = update();
+    assert!(out.contains("is up to date"), "{out}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), good);
+
+    // A stale list: `fails` and its solution dropped, a removed exercise still listed.
+    let stale = good.replacen(
+        "[[bin]]\nname = \"fails\"\npath = \"exercises/basics/fails.rs\"\n\n\
+         [[bin]]\nname = \"fails_sol\"\npath = \"solutions/basics/fails.rs\"\n",
+        "[[bin]]\nname = \"gone\"\npath = \"exercises/basics/gone.rs\"\n",
+        1,
     );
+    assert_ne!(stale, good, "the fixture's [[bin]] list changed shape");
+    std::fs::write(&manifest, &stale).unwrap();
+    let out = update();
+    assert!(out.contains("Updated the [[bin]] list"), "{out}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), good);
+
+    let out = update();
+    assert!(out.contains("is up to date"), "{out}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), good);
 }
