@@ -516,24 +516,24 @@ mod tests {
 
     #[test]
     fn locations_are_relative_to_the_course_root_when_inside_it() {
-        let nested = CoursePackage {
-            course_root: "/tmp/h7crate/exercises".into(),
-            ..pkg()
-        };
-        let (out, _) = read(&nested, BuildKind::Bin, BUILD_ERROR);
-        assert_eq!(
-            out.diagnostics_of("bad")[1].location.as_deref(),
-            Some("intro/bad.rs:2:18")
-        );
-        let outside = CoursePackage {
-            course_root: "/somewhere/else".into(),
-            ..pkg()
-        };
-        let (out, _) = read(&outside, BuildKind::Bin, BUILD_ERROR);
-        assert_eq!(
-            out.diagnostics_of("bad")[1].location.as_deref(),
-            Some("/tmp/h7crate/exercises/intro/bad.rs:2:18")
-        );
+        for (course_root, want) in [
+            ("/tmp/h7crate/exercises", "intro/bad.rs:2:18"),
+            (
+                "/somewhere/else",
+                "/tmp/h7crate/exercises/intro/bad.rs:2:18",
+            ),
+        ] {
+            let pkg = CoursePackage {
+                course_root: course_root.into(),
+                ..pkg()
+            };
+            let (out, _) = read(&pkg, BuildKind::Bin, BUILD_ERROR);
+            assert_eq!(
+                out.diagnostics_of("bad")[1].location.as_deref(),
+                Some(want),
+                "course root {course_root}"
+            );
+        }
     }
 
     #[test]
