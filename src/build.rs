@@ -382,3 +382,183 @@ fn diagnostic(pkg: &CoursePackage, d: &cargo_metadata::diagnostic::Diagnostic) -
 pub fn cargo() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
 }
+
+#[cfg(test)]
+mod tests {
+    //! cargo's JSON messages as recorded from real builds of a tiny course package at
+    //! /tmp/h7crate (bins `good`, with an unused variable, and `bad`, with a mismatched type and
+    //! needless parentheses); see tests/fixtures/cargo-json/README.md.
+
+    use std::sync::Mutex;
+
+    use super::*;
+
+    const BUILD_ERROR: &str = include_str!("../tests/fixtures/cargo-json/build-error.jsonl");
+    const TEST_NO_RUN: &str = include_str!("../tests/fixtures/cargo-json/test-no-run.jsonl");
+    /// A line of cargo's that is not JSON (its progress line, as it printed it).
+    const NOT_JSON: &str = "   Compiling tiny-course v0.1.0 (/tmp/h7crate)";
+
+    fn pkg() -> CoursePackage {
+        CoursePackage {
+            manifest: "/tmp/h7crate/Cargo.toml".into(),
+            name: "tiny-course".into(),
+            workspace_root: "/tmp/h7crate".into(),
+            target_dir: "/tmp/h7crate/target".into(),
+            course_root: "/tmp/h7crate".into(),
+            bins: vec!["good".into(), "bad".into()],
+            jail: None,
+        }
+    }
+
+    /// Every line through `take_message`, as `build_once` feeds them; also the crates heard.
+    fn read(pkg: &CoursePackage, kind: BuildKind, lines: &str) -> (BuildOutput, Vec<String>) {
+        let heard = Mutex::new(Vec::new());
+        let on_crate = |name: &str| heard.lock().unwrap().push(name.to_string());
+        let mut out = BuildOutput::default();
+        for line in lines.lines() {
+            take_message(pkg, kind, line, &mut out, &on_crate);
+        }
+        (out, heard.into_inner().unwrap())
+    }
+
+    #[test]
+    fn an_error_and_a_warning_are_kept_with_their_location_and_rendering() {
+        let (out, heard) = read(&pkg(), BuildKind::Bin, BUILD_ERROR);
+        assert!(!out.success, "build-finished said success: false");
+        assert!(heard.is_empty() && out.executables.is_empty());
+        let diags = out.diagnostics_of("bad");
+        // In rustc's order (build_once sorts errors first); the "For more information" note
+        // is neither an error nor a warning.
+        let summaries: Vec<String> = diags.iter().map(Diagnostic::summary).collect();
+        assert_eq!(
+            summaries,
+            [
+                "exercises/intro/bad.rs:2:18: warning[unused_parens]: unnecessary parentheses around assigned value",
+                "exercises/intro/bad.rs:2:18: error[E0308]: mismatched types",
+            ]
+        );
+        assert_eq!(
+            diags.iter().map(|d| d.is_error).collect::<Vec<_>>(),
+            [false, true]
+        );
+        let error = &diags[1].rendered;
+        assert!(error.contains("\u{1b}[") && error.contains("expected `u32`, found `&str`"));
+        match out.outcome(BuildKind::Bin, "bad").unwrap() {
+            Built::Failed { diagnostics } => assert_eq!(diagnostics, diags),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_test_build_gives_the_executable_and_its_warning() {
+        let (out, heard) = read(&pkg(), BuildKind::Tests, TEST_NO_RUN);
+        assert!(out.success);
+        assert_eq!(heard, ["good"], "the freshly compiled crate is announced");
+        let exe = &out.executables["good"];
+        assert_eq!(
+            exe,
+            &PathBuf::from("/tmp/h7crate/target/debug/deps/good-38e87dc273697270")
+        );
+        match out.outcome(BuildKind::Tests, "good").unwrap() {
+            Built::Ok {
+                executable,
+                warnings,
+            } => {
+                assert_eq!(executable.as_ref(), Some(exe));
+                assert_eq!(
+                    warnings.iter().map(Diagnostic::summary).collect::<Vec<_>>(),
+                    [
+                        "exercises/intro/good.rs:2:9: warning[unused_variables]: unused variable: `unused`"
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_artifact_of_another_profile_or_package_is_not_taken() {
+        // The test harness is not the program `main` runs from.
+        let (out, _) = read(&pkg(), BuildKind::Bin, TEST_NO_RUN);
+        assert!(out.executables.is_empty());
+        let err = out.outcome(BuildKind::Bin, "good").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("cargo built no executable for `good`"),
+            "{err}"
+        );
+        // Check builds produce no executable and need none.
+        assert!(matches!(
+            out.outcome(BuildKind::Check, "good").unwrap(),
+            Built::Ok {
+                executable: None,
+                ..
+            }
+        ));
+        let other = CoursePackage {
+            manifest: "/elsewhere/Cargo.toml".into(),
+            ..pkg()
+        };
+        let (out, _) = read(&other, BuildKind::Tests, TEST_NO_RUN);
+        assert!(out.executables.is_empty());
+    }
+
+    #[test]
+    fn a_line_that_is_not_json_changes_nothing() {
+        let (out, heard) = read(&pkg(), BuildKind::Tests, NOT_JSON);
+        assert!(heard.is_empty() && out.executables.is_empty() && out.diagnostics.is_empty());
+        assert!(!out.success);
+        // Between real messages it is skipped too.
+        let mixed = format!("{NOT_JSON}\n{TEST_NO_RUN}{NOT_JSON}\n");
+        let (out, _) = read(&pkg(), BuildKind::Tests, &mixed);
+        assert!(out.success && out.executables.contains_key("good"));
+    }
+
+    #[test]
+    fn locations_are_relative_to_the_course_root_when_inside_it() {
+        for (course_root, want) in [
+            ("/tmp/h7crate/exercises", "intro/bad.rs:2:18"),
+            (
+                "/somewhere/else",
+                "/tmp/h7crate/exercises/intro/bad.rs:2:18",
+            ),
+        ] {
+            let pkg = CoursePackage {
+                course_root: course_root.into(),
+                ..pkg()
+            };
+            let (out, _) = read(&pkg, BuildKind::Bin, BUILD_ERROR);
+            assert_eq!(
+                out.diagnostics_of("bad")[1].location.as_deref(),
+                Some(want),
+                "course root {course_root}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_stopped_build_or_a_failed_clippy_without_diagnostics_is_not_a_pass() {
+        let (mut out, _) = read(&pkg(), BuildKind::Tests, TEST_NO_RUN);
+        out.timed_out = Some(Duration::from_secs(300));
+        match out.outcome(BuildKind::Tests, "good").unwrap() {
+            Built::Failed { diagnostics } => {
+                assert_eq!(diagnostics.len(), 1);
+                assert!(diagnostics[0].is_error);
+                assert_eq!(
+                    diagnostics[0].headline,
+                    "the build ran past its 5m deadline and was stopped"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let out = BuildOutput {
+            stderr: "clippy crashed\n".into(),
+            ..BuildOutput::default()
+        };
+        let err = out.outcome(BuildKind::StrictClippy, "good").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cargo clippy failed on `good`:\nclippy crashed"
+        );
+    }
+}

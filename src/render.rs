@@ -11,6 +11,9 @@ pub mod progress;
 pub mod summary;
 pub mod term;
 
+#[cfg(test)]
+mod snapshot_tests;
+
 /// A string a learner's code may have produced (a panic message, printed output), made safe to
 /// show: ANSI escape sequences and C0/C1 control characters (other than newline and tab) are
 /// removed, so a message can't redraw the screen, set the clipboard (OSC 52) or hide a line.

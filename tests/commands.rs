@@ -54,6 +54,8 @@ fn list_groups_by_section_and_shows_progress() {
 
 #[test]
 fn broken_info_toml_names_file_line_and_key_and_writes_nothing() {
+    // Every case runs; the wrong ones are reported together at the end.
+    let mut wrong = Vec::new();
     for (from, to, want) in [
         (
             "name = \"fails\"",
@@ -84,22 +86,33 @@ fn broken_info_toml_names_file_line_and_key_and_writes_nothing() {
         std::fs::write(&info, &text).unwrap();
         let out = tokiolings(course.path()).arg("run").output().unwrap();
         let err = stderr_of(&out);
-        assert_eq!(out.status.code(), Some(2), "{err}");
-        assert!(
-            err.contains(want) && err.contains("info.toml"),
-            "{want}: {err}"
-        );
-        assert!(
-            err.contains(":1") || err.contains("line "),
-            "no line in: {err}"
-        );
-        assert_eq!(
-            std::fs::read_to_string(&info).unwrap(),
-            text,
-            "info.toml was changed"
-        );
-        assert!(!course.path().join(".tokiolings-progress.json").exists());
+        let problems = [
+            (out.status.code() != Some(2), "exit code is not 2"),
+            (
+                !(err.contains(want) && err.contains("info.toml")),
+                "the error or the file is not named",
+            ),
+            (
+                !(err.contains(":1") || err.contains("line ")),
+                "no line number",
+            ),
+            (
+                std::fs::read_to_string(&info).unwrap() != text,
+                "info.toml was changed",
+            ),
+            (
+                course.path().join(".tokiolings-progress.json").exists(),
+                "a progress file was written",
+            ),
+        ];
+        for (_, problem) in problems.iter().filter(|(bad, _)| *bad) {
+            wrong.push(format!(
+                "{want}: {problem} (exit {:?}):\n{err}",
+                out.status.code()
+            ));
+        }
     }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
 #[test]
@@ -233,13 +246,34 @@ fn dev_check_reports_each_problem_of_a_bad_course() {
 #[test]
 fn dev_update_is_idempotent() {
     let course = course_copy("course");
-    let out = tokiolings(course.path())
-        .args(["dev", "update"])
-        .output()
-        .unwrap();
-    assert!(
-        stdout_of(&out).contains("is up to date"),
-        "{}",
+    let manifest = course.path().join("Cargo.toml");
+    let good = std::fs::read_to_string(&manifest).unwrap();
+    let update = || {
+        let out = tokiolings(course.path())
+            .args(["dev", "update"])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr_of(&out));
         stdout_of(&out)
+    };
+    let out = update();
+    assert!(out.contains("is up to date"), "{out}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), good);
+
+    // A stale list: `fails` and its solution dropped, a removed exercise still listed.
+    let stale = good.replacen(
+        "[[bin]]\nname = \"fails\"\npath = \"exercises/basics/fails.rs\"\n\n\
+         [[bin]]\nname = \"fails_sol\"\npath = \"solutions/basics/fails.rs\"\n",
+        "[[bin]]\nname = \"gone\"\npath = \"exercises/basics/gone.rs\"\n",
+        1,
     );
+    assert_ne!(stale, good, "the fixture's [[bin]] list changed shape");
+    std::fs::write(&manifest, &stale).unwrap();
+    let out = update();
+    assert!(out.contains("Updated the [[bin]] list"), "{out}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), good);
+
+    let out = update();
+    assert!(out.contains("is up to date"), "{out}");
+    assert_eq!(std::fs::read_to_string(&manifest).unwrap(), good);
 }

@@ -109,7 +109,7 @@ fn test_line(t: &TestResult) -> String {
             "  {} {} {}\n{}",
             style("⏱").yellow().bold(),
             t.name,
-            t.message,
+            clean(&t.message),
             test_output(&t.output)
         ),
     }
