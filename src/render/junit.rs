@@ -5,6 +5,7 @@
 use anyhow::{Context, Result};
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
+use super::clean;
 use crate::report::{Report, Status, TestStatus};
 
 pub fn render(report: &Report) -> Result<String> {
@@ -19,7 +20,7 @@ pub fn render(report: &Report) -> Result<String> {
             e.tests_modified.to_string(),
         ));
         if e.tests_modified {
-            suite.set_system_err(e.message.as_str());
+            suite.set_system_err(clean(&e.message));
         }
         if e.tests.is_empty() {
             // Nothing ran: the build failed, or the file is missing.
@@ -27,13 +28,13 @@ pub fn render(report: &Report) -> Result<String> {
                 Status::Error => NonSuccessKind::Error,
                 _ => NonSuccessKind::Failure,
             });
-            status.set_message(e.message.as_str());
+            status.set_message(clean(&e.message));
             status.set_type(if e.status == Status::Error {
                 "build error"
             } else {
                 "no tests ran"
             });
-            status.set_description(console::strip_ansi_codes(&e.compiler_output).as_ref());
+            status.set_description(clean(&e.compiler_output));
             let mut case = TestCase::new("build", status);
             case.set_classname(e.name.as_str());
             suite.add_test_case(case);
@@ -43,13 +44,13 @@ pub fn render(report: &Report) -> Result<String> {
                 TestStatus::Pass => TestCaseStatus::success(),
                 TestStatus::Fail | TestStatus::Timeout => {
                     let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-                    s.set_message(t.message.as_str());
+                    s.set_message(clean(&t.message));
                     s.set_type(if t.status == TestStatus::Timeout {
                         "timeout"
                     } else {
                         "failure"
                     });
-                    s.set_description(t.output.as_str());
+                    s.set_description(clean(&t.output));
                     s
                 }
             };
@@ -57,7 +58,7 @@ pub fn render(report: &Report) -> Result<String> {
             case.set_classname(e.name.as_str())
                 .set_time(std::time::Duration::from_millis(t.duration_ms));
             if !t.output.is_empty() && t.status == TestStatus::Pass {
-                case.set_system_out(t.output.as_str());
+                case.set_system_out(clean(&t.output));
             }
             suite.add_test_case(case);
         }
