@@ -184,6 +184,26 @@ fn pin_signatures(module: &str, canonical: &str) -> Result<String> {
         if name == "main" || !used.contains(&name) || !f.sig.generics.params.is_empty() {
             continue;
         }
+        // An attribute macro (`#[tokio::main]`) may change the signature: leave those alone.
+        let plain = |a: &syn::Attribute| {
+            const INERT: &[&str] = &[
+                "doc",
+                "allow",
+                "warn",
+                "deny",
+                "expect",
+                "inline",
+                "must_use",
+                "cfg",
+                "track_caller",
+            ];
+            a.path()
+                .get_ident()
+                .is_some_and(|i| INERT.contains(&i.to_string().as_str()))
+        };
+        if !f.attrs.iter().all(plain) {
+            continue;
+        }
         if let Some(pin) = pin_for(&f.sig) {
             pins.push_str(&pin);
         }
@@ -513,13 +533,13 @@ mod tests {
 
     #[test]
     fn the_functions_the_tests_call_keep_the_solutions_signatures() {
-        let solution = "fn sum(v: &[u32]) -> u32 { 0 }\nasync fn twice(x: u32) -> u32 { x }\nasync fn greet(n: &str) -> String { n.into() }\nfn generic<T>(t: T) -> T { t }\nfn unused() -> u8 { 0 }\nfn unit() {}\nfn main() {}\n";
+        let solution = "#[tokio::main]\nasync fn report() -> u8 { 0 }\n/// Doc.\nfn sum(v: &[u32]) -> u32 { 0 }\nasync fn twice(x: u32) -> u32 { x }\nasync fn greet(n: &str) -> String { n.into() }\nfn generic<T>(t: T) -> T { t }\nfn unused() -> u8 { 0 }\nfn unit() {}\nfn main() {}\n";
         let module =
-            "mod tests {\n    fn t() { sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n}";
+            "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n}";
         let pinned = pin_signatures(module, solution).unwrap();
         assert_eq!(
             pinned,
-            "mod tests {\n    fn t() { sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n#[allow(dead_code, clippy::all)] fn __tokiolings_pins() { let _: fn(& [u32]) -> u32 = super::sum; fn twice_output<F: ::core::future::Future<Output = u32>>(_: fn(u32) -> F) {} twice_output(super::twice); } }"
+            "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n#[allow(dead_code, clippy::all)] fn __tokiolings_pins() { let _: fn(& [u32]) -> u32 = super::sum; fn twice_output<F: ::core::future::Future<Output = u32>>(_: fn(u32) -> F) {} twice_output(super::twice); } }"
         );
         assert_eq!(pinned.lines().count(), module.lines().count());
     }
