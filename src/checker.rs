@@ -372,13 +372,16 @@ impl Checker {
             let exe = exe.to_path_buf();
             let logdir = logdir.clone();
             set.spawn(async move {
-                let _permit = this.slots.clone().acquire_owned().await?;
+                let permit = this.slots.clone().acquire_owned().await?;
                 let log = logdir.path().join(format!("{i}.log"));
                 let mut cmd = this.command(&exe);
                 cmd.args(["--exact", &name, "--nocapture", "--test-threads=1"])
                     .arg("--logfile")
                     .arg(&log);
-                let run = supervise::run(cmd, this.limits(deadline)).await?;
+                // A test that only waits (for its deadline, often) gives its slot back.
+                let release = Box::new(move || drop(permit));
+                let run =
+                    supervise::run_releasing_when_idle(cmd, this.limits(deadline), release).await?;
                 let harness = Harness::from_log_path(&log, &name);
                 anyhow::Ok((i, verdict::judge_test(&name, &run, harness, deadline)))
             });

@@ -63,7 +63,25 @@ impl Drop for GroupGuard {
 
 /// Runs `cmd` to completion under `limits`. stdin, stdout and stderr of `cmd` are replaced.
 pub async fn run(cmd: Command, limits: Limits) -> Result<Finished> {
-    run_inner(cmd, limits, None).await
+    run_inner(cmd, limits, None, None).await
+}
+
+/// After this long a group that uses almost no CPU counts as waiting (a hang, a long sleep).
+const IDLE_AFTER: Duration = Duration::from_secs(1);
+/// How often a group's CPU time is sampled, and the share below which it is idle.
+const IDLE_SAMPLE: Duration = Duration::from_millis(250);
+const IDLE_SHARE: f64 = 0.05;
+
+/// Like [`run`], and calls `idle` once the group has waited (used under 5 % of a core for a
+/// while, after its first second): a test that only waits for its deadline then gives its CPU
+/// slot to another, so a class full of hangs costs about its deadlines, not deadlines × tests
+/// ÷ cores.
+pub async fn run_releasing_when_idle(
+    cmd: Command,
+    limits: Limits,
+    idle: Box<dyn FnOnce() + Send>,
+) -> Result<Finished> {
+    run_inner(cmd, limits, None, Some(idle)).await
 }
 
 /// Like [`run`], but stdout goes line by line to `lines` (uncapped: cargo's JSON messages)
@@ -73,13 +91,14 @@ pub async fn run_with_stdout_lines(
     limits: Limits,
     lines: tokio::sync::mpsc::UnboundedSender<String>,
 ) -> Result<Finished> {
-    run_inner(cmd, limits, Some(lines)).await
+    run_inner(cmd, limits, Some(lines), None).await
 }
 
 async fn run_inner(
     mut cmd: Command,
     limits: Limits,
     stdout_lines: Option<tokio::sync::mpsc::UnboundedSender<String>>,
+    idle: Option<Box<dyn FnOnce() + Send>>,
 ) -> Result<Finished> {
     let (reader, writer) = std::io::pipe().context("failed to create an output pipe")?;
     let mut line_reader = None;
@@ -116,12 +135,19 @@ async fn run_inner(
         None => None,
     };
 
-    let status = match limits.deadline {
-        None => Some(child.wait().await?),
-        Some(d) => tokio::time::timeout(d, child.wait())
-            .await
-            .ok()
-            .transpose()?,
+    let waited = async {
+        match limits.deadline {
+            None => Some(child.wait().await),
+            Some(d) => tokio::time::timeout(d, child.wait()).await.ok(),
+        }
+    };
+    let status = match idle {
+        None => waited.await.transpose()?,
+        Some(idle) => tokio::select! {
+            s = waited => s.transpose()?,
+            // Never finishes: it only calls `idle` (at most once) while the test runs.
+            _ = watch_idle(pgid, idle) => unreachable!("watch_idle never returns"),
+        },
     };
     let exit = match status {
         Some(status) => exit_of(status),
@@ -222,6 +248,62 @@ fn spawn_line_reader(
 }
 
 /// Human name of a signal number, for verdict messages.
+/// Calls `idle` once the group `pgid` has used less than [`IDLE_SHARE`] of a core over two
+/// samples in a row (after [`IDLE_AFTER`]); then waits for ever.
+async fn watch_idle(pgid: Pid, idle: Box<dyn FnOnce() + Send>) {
+    tokio::time::sleep(IDLE_AFTER).await;
+    let mut last = group_cpu_ticks(pgid);
+    let mut quiet = 0;
+    let ticks_per_sample = IDLE_SAMPLE.as_secs_f64() * clock_ticks_per_second();
+    loop {
+        tokio::time::sleep(IDLE_SAMPLE).await;
+        let now = group_cpu_ticks(pgid);
+        let used = now.saturating_sub(last) as f64;
+        last = now;
+        quiet = if used < IDLE_SHARE * ticks_per_sample {
+            quiet + 1
+        } else {
+            0
+        };
+        if quiet >= 2 {
+            idle();
+            return std::future::pending().await;
+        }
+    }
+}
+
+/// User + system CPU time of every process in group `pgid`, in clock ticks (from /proc).
+fn group_cpu_ticks(pgid: Pid) -> u64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let mut total = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the command (which may hold spaces) in `(…)`: state ppid pgrp … utime stime.
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let num = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok());
+        if num(2) == Some(pgid.as_raw_nonzero().get() as u64) {
+            total += num(11).unwrap_or(0) + num(12).unwrap_or(0);
+        }
+    }
+    total
+}
+
+/// Linux's USER_HZ: 100 on every architecture it supports.
+fn clock_ticks_per_second() -> f64 {
+    100.0
+}
+
 pub fn signal_name(sig: i32) -> String {
     let name = match sig {
         1 => "SIGHUP",
@@ -339,5 +421,33 @@ mod tests {
         let _ = tokio::time::timeout(Duration::from_millis(500), fut).await;
         let pid = pid_in(&pidfile);
         assert!(!alive(pid), "cancelled run {pid} still running");
+    }
+
+    #[tokio::test]
+    async fn a_waiting_group_gives_its_slot_back_and_a_busy_one_keeps_it() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let released = |flag: &Arc<AtomicBool>| -> Box<dyn FnOnce() + Send> {
+            let flag = flag.clone();
+            Box::new(move || flag.store(true, Ordering::SeqCst))
+        };
+        let (waiting, busy) = (
+            Arc::new(AtomicBool::new(false)),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let (w, b) = tokio::join!(
+            run_releasing_when_idle(sh("sleep 30"), limits(2_500), released(&waiting)),
+            run_releasing_when_idle(sh("while :; do :; done"), limits(2_500), released(&busy)),
+        );
+        assert_eq!(w.unwrap().exit, Exit::TimedOut);
+        assert_eq!(b.unwrap().exit, Exit::TimedOut);
+        assert!(
+            waiting.load(Ordering::SeqCst),
+            "a sleeping test kept its slot"
+        );
+        assert!(
+            !busy.load(Ordering::SeqCst),
+            "a busy test gave its slot away"
+        );
     }
 }

@@ -680,3 +680,49 @@ fn a_stopped_grader_leaves_nothing_behind() {
         .collect();
     assert!(temp.is_empty(), "temp dirs left: {temp:?}");
 }
+
+/// A slow but honest learner graded first, next to a class whose tests hang, still passes: the
+/// program check runs before any test (a test never shares a core with the grader's own
+/// build), and hung tests give their CPU slot back while they wait for their deadline. Prints
+/// the class's figures (no timing is asserted: machines are shared).
+#[test]
+fn a_slow_honest_learner_passes_next_to_a_class_of_hangs() {
+    let dir = workdir();
+    let course = course_in(dir.path());
+    let class = dir.path().join("class");
+    learner(&class.join("a-slow-honest"), "slow_honest");
+    let hangs = 8;
+    for n in 0..hangs {
+        learner(&class.join(format!("hangs-{n}")), "hangs");
+    }
+    let out = dir.path().join("report");
+    let started = std::time::Instant::now();
+    let run = tokiolings(&course)
+        .current_dir(dir.path())
+        .args(["grade", "--section", "basics", "--class"])
+        .arg(&class)
+        .arg("--output")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
+    let student = |name: &str| -> Value {
+        let path = out.join("students").join(format!("{name}.json"));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    };
+    let honest = student("a-slow-honest");
+    assert_eq!(exercise(&honest, "sum")["status"], "pass", "{honest:#}");
+    for n in 0..hangs {
+        let r = student(&format!("hangs-{n}"));
+        assert_eq!(exercise(&r, "greet")["status"], "timeout", "{r:#}");
+    }
+    use std::io::Write;
+    let _ = writeln!(
+        std::io::stderr(),
+        "class of {} learners, {} hanging tests with a 3 s deadline: graded in {:.1} s",
+        hangs + 1,
+        hangs * 2,
+        took.as_secs_f64()
+    );
+}

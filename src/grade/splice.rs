@@ -534,8 +534,7 @@ mod tests {
     #[test]
     fn the_functions_the_tests_call_keep_the_solutions_signatures() {
         let solution = "#[tokio::main]\nasync fn report() -> u8 { 0 }\n/// Doc.\nfn sum(v: &[u32]) -> u32 { 0 }\nasync fn twice(x: u32) -> u32 { x }\nasync fn greet(n: &str) -> String { n.into() }\nfn generic<T>(t: T) -> T { t }\nfn unused() -> u8 { 0 }\nfn unit() {}\nfn main() {}\n";
-        let module =
-            "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n}";
+        let module = "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n}";
         let pinned = pin_signatures(module, solution).unwrap();
         assert_eq!(
             pinned,
