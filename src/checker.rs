@@ -176,88 +176,16 @@ impl Checker {
         targets: &[Target],
         events: &dyn Events,
     ) -> Result<Vec<ExerciseResult>> {
-        let on_build = |krate: &str| events.compiled(krate);
         let start = Instant::now();
         let mut results: Vec<Option<ExerciseResult>> = vec![None; targets.len()];
         for kind in [self.tests_build, BuildKind::Bin] {
-            let (idx, bins): (Vec<usize>, Vec<String>) = targets
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| t.exercise.test == (kind != BuildKind::Bin))
-                .map(|(i, t)| (i, t.bin.clone()))
-                .unzip();
-            if bins.is_empty() {
+            let idx: Vec<usize> = (0..targets.len())
+                .filter(|&i| targets[i].exercise.test == (kind != BuildKind::Bin))
+                .collect();
+            if idx.is_empty() {
                 continue;
             }
-            let out = build::build(&self.pkg, kind, &bins, &on_build).await?;
-            let build_ms = start.elapsed().as_millis() as u64 / bins.len().max(1) as u64;
-            // Bins that didn't compile as tests are already judged, and aren't checked again.
-            let built: Vec<String> = bins
-                .iter()
-                .filter(|b| out.executables.contains_key(*b))
-                .cloned()
-                .collect();
-            let check_program = kind != BuildKind::Bin && !built.is_empty();
-            // Grade mode checks the program before any test starts: a test must never share
-            // the CPU with the grader's own build, or its verdict would depend on load.
-            let checked_first = if check_program && self.program_check_first {
-                Some(build::build(&self.pkg, BuildKind::Check, &built, &|_| {}).await?)
-            } else {
-                None
-            };
-            let mut set = tokio::task::JoinSet::new();
-            for i in idx {
-                let target = targets[i].clone();
-                // cargo failing without a compiler error (a broken manifest, a missing
-                // file) still gets a verdict, so one bad exercise never stops the run.
-                let built = out
-                    .outcome(kind, &target.bin)
-                    .unwrap_or_else(|e| Built::Failed {
-                        diagnostics: vec![Diagnostic {
-                            is_error: true,
-                            headline: format!("error: {e:#}"),
-                            location: None,
-                            rendered: format!("error: {e:#}\n"),
-                        }],
-                    });
-                let this = self.clone();
-                set.spawn(async move {
-                    let r = this.judge(&target, built, build_ms).await;
-                    let r = r.unwrap_or_else(|e| {
-                        ExerciseResult::unbuilt(
-                            &target.exercise,
-                            format!("the grader could not check this exercise: {e:#}"),
-                        )
-                    });
-                    (i, r)
-                });
-            }
-            let judged = async {
-                let mut judged = Vec::new();
-                while let Some(joined) = set.join_next().await {
-                    let (i, r) = joined.context("a check task panicked")?;
-                    judged.push((i, r));
-                }
-                anyhow::Ok(judged)
-            };
-            // Otherwise the program check runs beside the tests, so a pass costs no extra wait.
-            let program = async {
-                if checked_first.is_some() {
-                    return Ok(checked_first);
-                }
-                if !check_program {
-                    return Ok(None);
-                }
-                build::build(&self.pkg, BuildKind::Check, &built, &|_| {})
-                    .await
-                    .map(Some)
-            };
-            let (judged, program) = tokio::join!(judged, program);
-            let program = program?;
-            for (i, mut r) in judged? {
-                if let Some(program) = &program {
-                    program_must_compile(&mut r, program, &targets[i].bin);
-                }
+            for (i, r) in self.check_kind(kind, targets, &idx, start, events).await? {
                 events.judged(&r);
                 results[i] = Some(r);
             }
@@ -266,6 +194,98 @@ impl Checker {
             .into_iter()
             .map(|r| r.expect("every target judged"))
             .collect())
+    }
+
+    /// Builds the targets `idx` as `kind` in one cargo invocation, judges each (in parallel,
+    /// bounded by the slots) and, for test harnesses, checks that the programs compile too.
+    async fn check_kind(
+        &self,
+        kind: BuildKind,
+        targets: &[Target],
+        idx: &[usize],
+        start: Instant,
+        events: &dyn Events,
+    ) -> Result<Vec<(usize, ExerciseResult)>> {
+        let bins: Vec<String> = idx.iter().map(|&i| targets[i].bin.clone()).collect();
+        let on_build = |krate: &str| events.compiled(krate);
+        let out = build::build(&self.pkg, kind, &bins, &on_build).await?;
+        let build_ms = start.elapsed().as_millis() as u64 / bins.len().max(1) as u64;
+        // Bins that didn't compile as tests are already judged, and aren't checked again.
+        let built: Vec<String> = bins
+            .iter()
+            .filter(|b| out.executables.contains_key(*b))
+            .cloned()
+            .collect();
+        let check_program = kind != BuildKind::Bin && !built.is_empty();
+        // Grade mode checks the program before any test starts: a test must never share the
+        // CPU with the grader's own build, or its verdict would depend on load.
+        let checked_first = if check_program && self.program_check_first {
+            Some(build::build(&self.pkg, BuildKind::Check, &built, &|_| {}).await?)
+        } else {
+            None
+        };
+        let judged = self.judge_all(kind, targets, idx, &out, build_ms);
+        // Otherwise the program check runs beside the tests, so a pass costs no extra wait.
+        let program = async {
+            if checked_first.is_some() || !check_program {
+                return Ok(checked_first);
+            }
+            build::build(&self.pkg, BuildKind::Check, &built, &|_| {})
+                .await
+                .map(Some)
+        };
+        let (judged, program) = tokio::join!(judged, program);
+        let (mut judged, program) = (judged?, program?);
+        for (i, r) in &mut judged {
+            if let Some(program) = &program {
+                program_must_compile(r, program, &targets[*i].bin);
+            }
+        }
+        Ok(judged)
+    }
+
+    /// Judges each built target in a task of its own. A fault of one target (not of the run)
+    /// is that exercise's `error`.
+    async fn judge_all(
+        &self,
+        kind: BuildKind,
+        targets: &[Target],
+        idx: &[usize],
+        out: &build::BuildOutput,
+        build_ms: u64,
+    ) -> Result<Vec<(usize, ExerciseResult)>> {
+        let mut set = tokio::task::JoinSet::new();
+        for &i in idx {
+            let target = targets[i].clone();
+            // cargo failing without a compiler error (a broken manifest, a missing file)
+            // still gets a verdict, so one bad exercise never stops the run.
+            let built = out
+                .outcome(kind, &target.bin)
+                .unwrap_or_else(|e| Built::Failed {
+                    diagnostics: vec![Diagnostic {
+                        is_error: true,
+                        headline: format!("error: {e:#}"),
+                        location: None,
+                        rendered: format!("error: {e:#}\n"),
+                    }],
+                });
+            let this = self.clone();
+            set.spawn(async move {
+                let r = this.judge(&target, built, build_ms).await;
+                let r = r.unwrap_or_else(|e| {
+                    ExerciseResult::unbuilt(
+                        &target.exercise,
+                        format!("the grader could not check this exercise: {e:#}"),
+                    )
+                });
+                (i, r)
+            });
+        }
+        let mut judged = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            judged.push(joined.context("a check task panicked")?);
+        }
+        Ok(judged)
     }
 
     /// Checks one target.

@@ -48,44 +48,12 @@ pub async fn grade_class(
     bar.finish();
     let graded = graded?;
 
-    let course = &ctx.course.name;
     let students: Vec<(String, Report)> = subs
         .iter()
         .zip(graded.results)
-        .map(|(s, r)| (s.name.clone(), Report::new(course, r)))
+        .map(|(s, r)| (s.name.clone(), Report::new(&ctx.course.name, r)))
         .collect();
-    for (name, report) in &students {
-        let json = GradeReport {
-            report,
-            student: Some(name),
-            enforced: &graded.enforced,
-        }
-        .to_json();
-        let path = out.join("students").join(format!("{name}.json"));
-        write_atomically(&path, json.as_bytes())
-            .with_context(|| format!("failed to write {}", path.display()))?;
-    }
-    let csv_path = out.join("class.csv");
-    write_atomically(
-        &csv_path,
-        csv::render(&ctx.exercises, &students)?.as_bytes(),
-    )
-    .with_context(|| format!("failed to write {}", csv_path.display()))?;
-    let generated = students
-        .first()
-        .map(|(_, r)| r.generated_at.clone())
-        .unwrap_or_default();
-    let html_path = out.join("index.html");
-    let page = html::render(
-        course,
-        &generated,
-        &ctx.exercises,
-        &students,
-        &graded.enforced,
-    );
-    write_atomically(&html_path, page.as_bytes())
-        .with_context(|| format!("failed to write {}", html_path.display()))?;
-
+    write_reports(ctx, &out, &students, &graded.enforced)?;
     let width = students.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, report) in &students {
         println!(
@@ -105,6 +73,43 @@ pub async fn grade_class(
     } else {
         exit::OK
     })
+}
+
+/// Per-learner JSON, the class CSV and the HTML page, into `out`.
+fn write_reports(
+    ctx: &GradeContext,
+    out: &Path,
+    students: &[(String, Report)],
+    enforced: &super::Enforced,
+) -> Result<()> {
+    for (name, report) in students {
+        let json = GradeReport {
+            report,
+            student: Some(name),
+            enforced,
+        }
+        .to_json();
+        let path = out.join("students").join(format!("{name}.json"));
+        write_atomically(&path, json.as_bytes())
+            .with_context(|| format!("failed to write {}", path.display()))?;
+    }
+    let csv_path = out.join("class.csv");
+    write_atomically(&csv_path, csv::render(&ctx.exercises, students)?.as_bytes())
+        .with_context(|| format!("failed to write {}", csv_path.display()))?;
+    let generated = students
+        .first()
+        .map(|(_, r)| r.generated_at.clone())
+        .unwrap_or_default();
+    let html_path = out.join("index.html");
+    let page = html::render(
+        &ctx.course.name,
+        &generated,
+        &ctx.exercises,
+        students,
+        enforced,
+    );
+    write_atomically(&html_path, page.as_bytes())
+        .with_context(|| format!("failed to write {}", html_path.display()))
 }
 
 /// The learners' directories, by name; hidden ones and the report directory are skipped.
