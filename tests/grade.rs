@@ -654,9 +654,17 @@ fn a_stopped_grader_leaves_nothing_behind() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until the hanging test runs (its binary lives in the grader's scratch target).
+    // Wait until the hanging test runs (its binary lives in this course's scratch target; other
+    // tests running at the same time have hanging tests of the same name).
+    let here = dir.path().to_string_lossy().into_owned();
+    let ours = || -> Vec<String> {
+        common::processes_matching("greets_by_name")
+            .into_iter()
+            .filter(|p| p.contains(&here))
+            .collect()
+    };
     let started = std::time::Instant::now();
-    while common::processes_matching("greets_by_name").is_empty() {
+    while ours().is_empty() {
         assert!(
             started.elapsed() < std::time::Duration::from_secs(120),
             "the hanging test never started"
@@ -671,7 +679,7 @@ fn a_stopped_grader_leaves_nothing_behind() {
     let status = grader.wait().unwrap();
     assert_eq!(status.code(), Some(130), "exit status {status:?}");
     std::thread::sleep(std::time::Duration::from_millis(300));
-    let left = common::processes_matching("greets_by_name");
+    let left = ours();
     assert!(left.is_empty(), "left running: {left:?}");
     let temp: Vec<_> = std::fs::read_dir(&tmp)
         .unwrap()
