@@ -120,7 +120,9 @@ impl Progress {
     }
 
     pub fn record_attempt(&mut self, name: &str) {
-        self.entries.entry(name.to_string()).or_default().attempts += 1;
+        // Saturating: a hand-edited file may hold `u32::MAX`, and that must not panic.
+        let e = self.entries.entry(name.to_string()).or_default();
+        e.attempts = e.attempts.saturating_add(1);
     }
 
     /// Marks `name` done; the first pass's time is kept.
@@ -141,6 +143,9 @@ impl Progress {
 
     /// Writes the file atomically, merged with what another process may have saved meanwhile.
     pub fn save(&mut self) -> Result<()> {
+        // Read, merge and rename under a lock on the course directory, so that two processes
+        // saving at the same moment cannot both merge the old file and drop each other's pass.
+        let _lock = lock_dir(self.path.parent().unwrap_or(Path::new(".")));
         if let Ok(Some(disk)) = read(&self.path) {
             for (name, theirs) in disk.exercises {
                 let ours = self.entries.entry(name).or_default();
@@ -159,6 +164,14 @@ impl Progress {
         let json = serde_json::to_string_pretty(&file)? + "\n";
         write_atomically(&self.path, json.as_bytes())
     }
+}
+
+/// An exclusive `flock` on `dir`, released when the handle is dropped. Best effort: where
+/// locking is not possible (an unusual file system), saving goes on unlocked.
+fn lock_dir(dir: &Path) -> Option<std::fs::File> {
+    let f = std::fs::File::open(dir).ok()?;
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive).ok()?;
+    Some(f)
 }
 
 fn empty() -> File {
