@@ -198,6 +198,10 @@ impl State {
             self.debounce = Some(Instant::now() + DEBOUNCE);
             return;
         }
+        if matches!(ev.kind, EventKind::Remove(_)) {
+            // A deleted file of another exercise was not "saved".
+            return;
+        }
         for p in &ev.paths {
             if let Some(other) = app
                 .course

@@ -252,8 +252,13 @@ fn watch_survives_exercises_dir_deleted_and_recreated() {
     copy_dir(&exercises, &new);
     std::fs::write(new.join("basics/fails.rs"), solution(dir, "fails")).unwrap();
     std::fs::remove_dir_all(&exercises).unwrap();
-    p.exp_string("is gone; waiting for it to be saved again")
+    let gone = p
+        .exp_string("is gone; waiting for it to be saved again")
         .unwrap();
+    assert!(
+        !gone.contains("Saved"),
+        "deleted files noted as saved:\n{gone}"
+    );
     std::thread::sleep(Duration::from_secs(1));
     // Recreated the way a checkout or a script does it: a new directory moved into place.
     std::fs::rename(&new, &exercises).unwrap();
