@@ -65,10 +65,11 @@ impl Progress {
                 (empty(), true)
             }
         };
+        let known: std::collections::HashSet<&str> = order.iter().map(String::as_str).collect();
         let stale: Vec<&String> = file
             .exercises
             .keys()
-            .filter(|n| !order.contains(n))
+            .filter(|n| !known.contains(n.as_str()))
             .collect();
         if !stale.is_empty() {
             let names: Vec<&str> = stale.iter().map(|s| s.as_str()).collect();
