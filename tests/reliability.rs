@@ -276,7 +276,7 @@ fn watch_survives_exercises_dir_deleted_and_recreated() {
 
 enum Stop {
     CtrlC,
-    Sigterm,
+    Signal(rustix::process::Signal),
 }
 
 fn stopped_during_a_run(how: Stop) {
@@ -294,11 +294,10 @@ fn stopped_during_a_run(how: Stop) {
     eprintln!("running before the signal: {:?}", test_processes(dir));
     match how {
         Stop::CtrlC => p.send_control('c').unwrap(),
-        Stop::Sigterm => rustix::process::kill_process(
-            rustix::process::Pid::from_raw(pid).unwrap(),
-            rustix::process::Signal::TERM,
-        )
-        .unwrap(),
+        Stop::Signal(sig) => {
+            rustix::process::kill_process(rustix::process::Pid::from_raw(pid).unwrap(), sig)
+                .unwrap()
+        }
     }
     p.exp_string("Bye!").unwrap();
     p.exp_eof().unwrap();
@@ -335,7 +334,13 @@ fn ctrl_c_during_a_run_restores_the_terminal_and_kills_the_run() {
 
 #[test]
 fn sigterm_during_a_run_restores_the_terminal_and_kills_the_run() {
-    stopped_during_a_run(Stop::Sigterm);
+    stopped_during_a_run(Stop::Signal(rustix::process::Signal::TERM));
+}
+
+/// A closed terminal window or SSH session.
+#[test]
+fn sighup_during_a_run_restores_the_terminal_and_kills_the_run() {
+    stopped_during_a_run(Stop::Signal(rustix::process::Signal::HUP));
 }
 
 // --- Item 6: 500 save-and-check cycles ---
