@@ -3,6 +3,8 @@
 //! It watches the `exercises/` directory recursively (never single files: editors that save by
 //! rename would silently end a file watch), debounces, and re-checks the current exercise; a
 //! save during a run cancels the stale run (its process groups are killed) and starts again.
+//! A replaced `exercises/` is watched anew; Ctrl-C, SIGTERM and SIGHUP all end it cleanly
+//! (docs/reliability.md lists the tests).
 
 mod keys;
 
