@@ -214,3 +214,115 @@ impl GradeArgs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// A few thousand random command lines: never a panic; a rejected one gets an `error:`
+    /// that names the offending argument or says what is missing.
+    #[test]
+    fn fuzzed_arguments_never_panic() {
+        use crate::fsutil::fuzz::Rng;
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        const TOKENS: &[&str] = &[
+            "watch",
+            "run",
+            "hint",
+            "list",
+            "check-all",
+            "reset",
+            "solution",
+            "grade",
+            "dev",
+            "check",
+            "update",
+            "help",
+            "--course",
+            "--timeout",
+            "--timeout=0",
+            "--timeout=1",
+            "0",
+            "1",
+            "-1",
+            "99999999999999999999",
+            "--format",
+            "json",
+            "junit",
+            "text",
+            "html",
+            "--output",
+            "--lang",
+            "hinglish",
+            "--manual-next",
+            "--poll",
+            "--force",
+            "--section",
+            "--exercise",
+            "--class",
+            "--submission",
+            "--require-pass",
+            "--memory-mib",
+            "--repeat",
+            "--repeat=0",
+            "--case-timeout",
+            "--no-sandbox",
+            "--build-timeout",
+            "--build-timeout=0",
+            "--help",
+            "-h",
+            "--version",
+            "-V",
+            "--",
+            "-",
+            "x",
+            "é",
+            "",
+            "=",
+            "--course=",
+            "\u{0}",
+            "-x",
+            "--unknown",
+        ];
+        let mut rng = Rng::new(0x00c1_1fa5);
+        let (mut ok, mut errors) = (0, 0);
+        for i in 0..5000 {
+            let mut args = vec![OsString::from("tokiolings")];
+            for _ in 0..rng.below(7) {
+                args.push(match rng.below(10) {
+                    0 => OsString::from_vec(vec![0x66, 0xff, 0xfe]),
+                    1 => OsString::from(format!("--{}", rng.next() % 1000)),
+                    _ => OsString::from(*rng.pick(TOKENS)),
+                });
+            }
+            let parsed = std::panic::catch_unwind(|| Cli::try_parse_from(&args))
+                .unwrap_or_else(|_| panic!("clap panicked on {i}: {args:?}"));
+            match parsed {
+                Ok(_) => ok += 1,
+                Err(e) => {
+                    errors += 1;
+                    let text = e.to_string();
+                    use clap::error::ErrorKind::*;
+                    if !matches!(
+                        e.kind(),
+                        DisplayHelp | DisplayVersion | DisplayHelpOnMissingArgumentOrSubcommand
+                    ) {
+                        assert!(text.starts_with("error:"), "{args:?}: {text}");
+                    }
+                }
+            }
+        }
+        eprintln!("5000 random command lines: {ok} accepted, {errors} rejected with a message");
+        assert!(
+            ok > 100 && errors > 1000,
+            "{ok} accepted, {errors} rejected"
+        );
+    }
+}

@@ -77,3 +77,64 @@ mod tests {
         );
     }
 }
+
+/// A tiny deterministic mutator for the parsers' fuzz tests (a fixed seed: a failure
+/// reproduces on every run).
+#[cfg(test)]
+pub mod fuzz {
+    pub struct Rng(u64);
+
+    impl Rng {
+        pub fn new(seed: u64) -> Self {
+            Self(seed.max(1))
+        }
+
+        /// xorshift64*.
+        pub fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        /// In `0..n` (`n > 0`).
+        pub fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+
+        pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+            &items[self.below(items.len())]
+        }
+    }
+
+    /// `seed` with one to four random edits: a byte changed, a range deleted or duplicated,
+    /// a token inserted, the tail cut off.
+    pub fn mutate(rng: &mut Rng, seed: &[u8], tokens: &[&str]) -> Vec<u8> {
+        let mut b = seed.to_vec();
+        for _ in 0..1 + rng.below(4) {
+            let at = rng.below(b.len() + 1);
+            match rng.below(6) {
+                0 if !b.is_empty() => {
+                    let i = at.min(b.len() - 1);
+                    b[i] = rng.next() as u8;
+                }
+                1 => {
+                    let end = (at + rng.below(40)).min(b.len());
+                    b.drain(at..end);
+                }
+                2 => {
+                    let end = (at + rng.below(80)).min(b.len());
+                    let copy = b[at..end].to_vec();
+                    let to = rng.below(b.len() + 1);
+                    b.splice(to..to, copy);
+                }
+                3 => b.truncate(at),
+                _ => {
+                    let t = rng.pick(tokens).as_bytes().to_vec();
+                    b.splice(at..at, t);
+                }
+            }
+        }
+        b
+    }
+}

@@ -3,6 +3,8 @@
 //! It watches the `exercises/` directory recursively (never single files: editors that save by
 //! rename would silently end a file watch), debounces, and re-checks the current exercise; a
 //! save during a run cancels the stale run (its process groups are killed) and starts again.
+//! A replaced `exercises/` is watched anew; Ctrl-C, SIGTERM and SIGHUP all end it cleanly
+//! (docs/reliability.md lists the tests).
 
 mod keys;
 
@@ -12,6 +14,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify::{RecursiveMode, Watcher};
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -28,6 +31,8 @@ use crate::report::ExerciseResult;
 const DEBOUNCE: Duration = Duration::from_millis(50);
 /// How often `--poll` looks at the files.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
+/// How often watch mode looks whether `exercises/` was replaced by a new directory.
+const REWATCH_INTERVAL: Duration = Duration::from_millis(500);
 
 struct Screen {
     tty: bool,
@@ -64,6 +69,15 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
     watcher
         .watch(&exercises_dir, RecursiveMode::Recursive)
         .with_context(|| format!("failed to watch {}", exercises_dir.display()))?;
+    // Which directory the watch is on: a `git checkout` or a script may delete `exercises/` and
+    // create a new one, and a watch never follows to the new directory by itself.
+    let mut watched = dir_id(&exercises_dir);
+    let mut rewatch = tokio::time::interval(REWATCH_INTERVAL);
+    rewatch.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // SIGTERM (`kill`, a closing IDE) and SIGHUP (a closed terminal) end watch mode like Ctrl-C:
+    // the running check's processes are killed and the terminal's settings restored.
+    let mut sigterm = signal(SignalKind::terminate()).context("failed to handle SIGTERM")?;
+    let mut sighup = signal(SignalKind::hangup()).context("failed to handle SIGHUP")?;
     let (_terminal, mut key_rx) = keys::listen()?;
 
     let mut state = State {
@@ -77,6 +91,8 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
             .is_new
             .then(|| app.course.welcome_message.clone())
             .flatten(),
+        others: Default::default(),
+        others_due: None,
     };
     state.start(app, &screen)?;
 
@@ -98,6 +114,10 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
                     println!("{} is gone; waiting for it to be saved again…", relative_to(&current, &app.course.root).display());
                 }
             }
+            _ = sleep_until(state.others_due), if state.others_due.is_some() => {
+                state.others_due = None;
+                state.note_others();
+            }
             done = join(&mut state.running), if state.running.is_some() => {
                 state.running = None;
                 if let Some(code) = state.finished(app, &screen, done, manual_next)? {
@@ -112,7 +132,22 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
                     None => key_rx = mpsc::unbounded_channel().1,
                 }
             }
+            _ = rewatch.tick() => {
+                let now = dir_id(&exercises_dir);
+                if now != watched {
+                    let _ = watcher.unwatch(&exercises_dir);
+                    watched = None;
+                    if now.is_some() && watcher.watch(&exercises_dir, RecursiveMode::Recursive).is_ok() {
+                        watched = now;
+                        println!("{} was replaced; watching the new one.", relative_to(&exercises_dir, &app.course.root).display());
+                        // Saves made before the new watch began were not seen: check afresh.
+                        state.debounce = Some(Instant::now() + DEBOUNCE);
+                    }
+                }
+            }
             _ = tokio::signal::ctrl_c() => break,
+            _ = sigterm.recv() => break,
+            _ = sighup.recv() => break,
         }
     }
     state.stop();
@@ -126,6 +161,9 @@ struct State {
     show_hint: bool,
     last_passed: bool,
     welcome: Option<String>,
+    /// Other exercises saved in the current burst of file events, and when to note them.
+    others: std::collections::BTreeSet<String>,
+    others_due: Option<Instant>,
 }
 
 impl State {
@@ -162,6 +200,10 @@ impl State {
             self.debounce = Some(Instant::now() + DEBOUNCE);
             return;
         }
+        if matches!(ev.kind, EventKind::Remove(_)) {
+            // A deleted file of another exercise was not "saved".
+            return;
+        }
         for p in &ev.paths {
             if let Some(other) = app
                 .course
@@ -169,11 +211,21 @@ impl State {
                 .iter()
                 .find(|e| app.course.root.join(&e.path) == *p)
             {
-                println!(
-                    "Saved {} (not the current exercise, so not checked). Press `l` to list exercises.",
-                    other.name
-                );
+                // Noted once the burst is over: a `git checkout` is one line, not hundreds.
+                self.others.insert(other.name.clone());
+                self.others_due = Some(Instant::now() + DEBOUNCE);
             }
+        }
+    }
+
+    /// Notes the other exercises saved in the last burst.
+    fn note_others(&mut self) {
+        let names: Vec<String> = std::mem::take(&mut self.others).into_iter().collect();
+        if !names.is_empty() {
+            println!(
+                "Saved {} (not the current exercise, so not checked). Press `l` to list exercises.",
+                names.join(", ")
+            );
         }
     }
 
@@ -287,6 +339,15 @@ fn is_write(kind: &EventKind) -> bool {
         EventKind::Access(_) => false,
         EventKind::Any | EventKind::Other => true,
     }
+}
+
+/// The identity of a directory (device and inode), `None` when it is gone.
+fn dir_id(dir: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(dir)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| (m.dev(), m.ino()))
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
