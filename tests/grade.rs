@@ -505,7 +505,8 @@ fn a_test_can_not_forge_its_own_pass() {
 }
 
 /// Compiling is running the learner's code: each of these attacks acts through a macro at
-/// build time (tests/fixtures/submissions/build_*). Every learner's build is sandboxed, so the
+/// build time (tests/fixtures/submissions/build_*); beside them, a forged log, a type that
+/// equals anything and a dozen sleeping extra tests. Every learner's build is sandboxed, so the
 /// canonical solution, a root-only file, the grader's environment, /proc and devices are out of
 /// reach, a const loop runs only until its build's deadline, and honest classmates are graded
 /// as usual, in bounded time.
@@ -523,6 +524,10 @@ fn builds_are_sandboxed() {
         "build_secrets",
         "build_devices",
         "build_const_loop",
+        // And, in the same class, attacks at test time that need no namespaces to stop.
+        "forges_log",
+        "fake_eq",
+        "extra_tests",
     ];
     for name in attackers.iter().chain(&["honest"]) {
         learner(&class.join(name), name);
@@ -570,6 +575,12 @@ fn builds_are_sandboxed() {
     expect("build_devices", "sum", "error", "Permission denied");
     expect("build_devices", "greet", "error", "Permission denied");
     expect("build_const_loop", "sum", "error", "deadline");
+    expect("forges_log", "sum", "fail", "");
+    expect("fake_eq", "sum", "error", "mismatched types");
+    expect("extra_tests", "sum", "pass", "");
+    let extra = student("extra_tests");
+    let ran = exercise(&extra, "sum")["tests"].as_array().unwrap().len();
+    assert_eq!(ran, 2, "the learner's own tests ran: {extra:#}");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // The secret is nowhere in what the grader wrote.
     for entry in walk(&out) {
