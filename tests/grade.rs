@@ -361,10 +361,7 @@ fn hostile_tests_are_contained() {
     );
     let mut after = snapshot(dir.path());
     after.retain(|p, _| !p.starts_with("report"));
-    let student = |name: &str| -> Value {
-        let path = out.join("students").join(format!("{name}.json"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-    };
+    let student = |name: &str| student_report(&out, name);
 
     let honest = student("honest");
     assert_eq!(exercise(&honest, "sum")["status"], "pass", "{honest:#}");
@@ -550,10 +547,7 @@ fn builds_are_sandboxed() {
         "the class took {:?}: a build was not stopped",
         started.elapsed()
     );
-    let student = |name: &str| -> Value {
-        let path = out.join("students").join(format!("{name}.json"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-    };
+    let student = |name: &str| student_report(&out, name);
     let mut wrong = Vec::new();
     let mut expect = |who: &str, ex: &str, status: &str, says: &str| {
         let report = student(who);
@@ -583,29 +577,15 @@ fn builds_are_sandboxed() {
     assert_eq!(ran, 2, "the learner's own tests ran: {extra:#}");
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     // The secret is nowhere in what the grader wrote.
-    for entry in walk(&out) {
-        let text = std::fs::read_to_string(&entry).unwrap_or_default();
+    for (file, bytes) in snapshot(&out) {
         assert!(
-            !text.contains("hunter2"),
+            !String::from_utf8_lossy(&bytes).contains("hunter2"),
             "{} holds the secret",
-            entry.display()
+            file.display()
         );
     }
     let left = common::processes_matching(&dir.path().to_string_lossy());
     assert!(left.is_empty(), "left running: {left:?}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            out.extend(walk(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
 }
 
 /// A learner's `sum` returns a type whose `PartialEq<u32>` always says yes (so
@@ -726,10 +706,7 @@ fn a_slow_honest_learner_passes_next_to_a_class_of_hangs() {
         .unwrap();
     let took = started.elapsed();
     assert_eq!(run.status.code(), Some(0), "{}", stderr_of(&run));
-    let student = |name: &str| -> Value {
-        let path = out.join("students").join(format!("{name}.json"));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-    };
+    let student = |name: &str| student_report(&out, name);
     let honest = student("a-slow-honest");
     assert_eq!(exercise(&honest, "sum")["status"], "pass", "{honest:#}");
     for n in 0..hangs {

@@ -13,7 +13,6 @@ use common::{
     tokiolings,
 };
 use grade_common::*;
-use serde_json::Value;
 
 /// (template, learners made from it, expected (exercise, status, tests_modified) where it
 /// differs from a pass, score out of 5)
@@ -134,15 +133,10 @@ fn a_class_of_23_is_graded_in_one_run() {
     }
 }
 
-fn student_report(g: &Graded, name: &str) -> Value {
-    let path = g.out.join("students").join(format!("{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
-}
-
 fn every_learner_is_graded_right(g: &Graded) {
     for (name, template) in &g.learners {
         let (_, _, diffs, score) = CLASS.iter().find(|c| c.0 == *template).unwrap();
-        let report = student_report(g, name);
+        let report = student_report(&g.out, name);
         assert_eq!(report["student"], name.as_str());
         for ex in ["sum", "greet", "quadruple", "hello"] {
             let (status, modified) = diffs
@@ -161,7 +155,7 @@ fn every_learner_is_graded_right(g: &Graded) {
         );
     }
     let why = |name: &str, ex: &str| {
-        exercise(&student_report(g, name), ex)["message"]
+        exercise(&student_report(&g.out, name), ex)["message"]
             .as_str()
             .unwrap()
             .to_string()
@@ -173,7 +167,7 @@ fn every_learner_is_graded_right(g: &Graded) {
     assert!(why("broken-0", "greet").starts_with("exercises/basics/greet.rs:2:5: error[E0308]"));
     assert!(why("hog-0", "quadruple").contains("crashed"));
     // The flood was capped, and the rest counted.
-    let report = student_report(g, "floods-0");
+    let report = student_report(&g.out, "floods-0");
     let flood = exercise(&report, "greet")["tests"][0]["output"]
         .as_str()
         .unwrap();
@@ -192,7 +186,7 @@ fn nothing_is_left_running_and_nothing_is_touched(g: &Graded) {
         g.changed
     );
     // The attack ran, and found nothing it could write.
-    let report = student_report(g, "tamper-0");
+    let report = student_report(&g.out, "tamper-0");
     let tamper = exercise(&report, "sum");
     assert_eq!(
         tamper["tests"][0]["output"], "overwrote 0 files",

@@ -98,8 +98,12 @@ async fn grade_in(
     .await?;
     let jailed = isolation == Isolation::PerLearner && !ctx.policy.no_sandbox;
     sandbox.enforced.builds = builds_fact(jailed, ctx);
+    // What every build may read besides its own package: the guard crate and the course's
+    // path dependencies (read from the course's manifests once, not per learner).
+    let mut readable = vec![scratch.guard_dir()];
     if jailed {
-        warm_up(ctx, scratch).await;
+        readable.extend(scratch::path_dependencies(&ctx.course_pkg)?);
+        warm_up(ctx, scratch, &readable).await;
     }
     let slots = Arc::new(Semaphore::new(
         std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -109,7 +113,7 @@ async fn grade_in(
             continue;
         }
         let deadline = Duration::from_secs(ctx.policy.build_secs.max(1));
-        let jail = jailed.then(|| jail_for(ctx, scratch, &unit.name, deadline));
+        let jail = jailed.then(|| jail_for(ctx, scratch, &unit.name, &readable, deadline));
         let judged = async {
             let pkg = scratch.package(&unit.name, &ctx.course_pkg, &unit.bins, jail)?;
             let checker = Checker::builder(&ctx.course, pkg)
@@ -149,14 +153,18 @@ async fn grade_in(
 }
 
 /// The build sandbox of one package, whose builds stop at `deadline`.
-fn jail_for(ctx: &GradeContext, scratch: &Scratch, unit: &str, deadline: Duration) -> BuildJail {
+fn jail_for(
+    ctx: &GradeContext,
+    scratch: &Scratch,
+    unit: &str,
+    readable: &[PathBuf],
+    deadline: Duration,
+) -> BuildJail {
     let tmp = scratch.root.join(format!("{unit}.tmp"));
     let _ = std::fs::create_dir_all(&tmp);
-    let mut readable = vec![scratch.guard_dir()];
-    readable.extend(scratch::path_dependencies(&ctx.course_pkg).unwrap_or_default());
     let spec = build_sandbox::spec_for(
         &scratch.unit_dir(unit),
-        &readable,
+        readable,
         &scratch.target_dir,
         &tmp,
         ctx.policy
@@ -184,7 +192,7 @@ fn jail_for(ctx: &GradeContext, scratch: &Scratch, unit: &str, deadline: Duratio
 /// Builds the course's dependencies once, in the sandbox but with a long deadline, so that a
 /// learner's build deadline counts only their own code. A failure here shows up again, with
 /// its message, in the first learner's build.
-async fn warm_up(ctx: &GradeContext, scratch: &Scratch) {
+async fn warm_up(ctx: &GradeContext, scratch: &Scratch, readable: &[PathBuf]) {
     let unit = "warmup";
     let bin = scratch.bin_name(unit, "warmup");
     let Ok(_) = scratch.write(Path::new("warmup/warmup.rs"), "fn main() {}\n") else {
@@ -195,7 +203,7 @@ async fn warm_up(ctx: &GradeContext, scratch: &Scratch) {
         path: "warmup.rs".into(),
         test: true,
     }];
-    let jail = jail_for(ctx, scratch, unit, WARM_UP_DEADLINE);
+    let jail = jail_for(ctx, scratch, unit, readable, WARM_UP_DEADLINE);
     if let Ok(pkg) = scratch.package(unit, &ctx.course_pkg, &bins, Some(jail)) {
         let _ = build::build(&pkg, BuildKind::AllTests, &[bin], &|k| Quiet.compiled(k)).await;
     }

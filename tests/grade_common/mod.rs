@@ -54,6 +54,12 @@ pub fn learner(dir: &Path, template: &str) {
     }
 }
 
+/// A learner's JSON report in a class's report dir `out`.
+pub fn student_report(out: &Path, name: &str) -> serde_json::Value {
+    let path = out.join("students").join(format!("{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
 /// Every file under `dir` (but build output) with its bytes.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();

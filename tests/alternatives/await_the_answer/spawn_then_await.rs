@@ -21,14 +21,20 @@ async fn compute_answer() -> u32 {
 
 /// Describes the answer.
 async fn report() -> String {
-    let answer = tokio::spawn(compute_answer()).await.expect("the task panicked");
+    let answer = tokio::spawn(compute_answer())
+        .await
+        .expect("the task panicked");
     format!("The answer is {answer}")
 }
 
 /// Asks twice (one question after the other) and adds the answers.
 async fn ask_twice() -> u32 {
-    let first = tokio::spawn(compute_answer()).await.expect("the task panicked");
-    let second = tokio::spawn(compute_answer()).await.expect("the task panicked");
+    let first = tokio::spawn(compute_answer())
+        .await
+        .expect("the task panicked");
+    let second = tokio::spawn(compute_answer())
+        .await
+        .expect("the task panicked");
     first + second
 }
 
