@@ -54,6 +54,9 @@ pub enum Command {
         name: Option<String>,
         #[arg(long, value_enum, default_value_t = Lang::En)]
         lang: Lang,
+        /// Also show the second step, which names the API to use
+        #[arg(long)]
+        more: bool,
     },
     /// List every exercise with its status, by section
     List,

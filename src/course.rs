@@ -37,6 +37,9 @@ struct ExerciseInfo {
     strict_clippy: bool,
     hint: String,
     hint_hinglish: Option<String>,
+    /// The second step, shown on a second request: names the API.
+    hint_more: Option<String>,
+    hint_more_hinglish: Option<String>,
     #[serde(default)]
     skip_check_unsolved: bool,
     timeout_secs: Option<Spanned<u64>>,
@@ -56,6 +59,9 @@ pub struct Exercise {
     pub strict_clippy: bool,
     pub hint: String,
     pub hint_hinglish: Option<String>,
+    /// The second hint step (`hint --more`, `h` twice in watch): names the API.
+    pub hint_more: Option<String>,
+    pub hint_more_hinglish: Option<String>,
     pub skip_check_unsolved: bool,
     /// Per-test deadline (or `main`'s, for `test = false`).
     pub timeout: Duration,
@@ -186,6 +192,8 @@ impl Course {
                 strict_clippy: e.strict_clippy,
                 hint: e.hint.trim().to_string(),
                 hint_hinglish: e.hint_hinglish.map(|h| h.trim().to_string()),
+                hint_more: e.hint_more.map(|h| h.trim().to_string()),
+                hint_more_hinglish: e.hint_more_hinglish.map(|h| h.trim().to_string()),
                 skip_check_unsolved: e.skip_check_unsolved,
                 timeout: Duration::from_secs(timeout_secs),
                 points: e.points.unwrap_or(1),

@@ -122,7 +122,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     match command {
         Command::Watch { manual_next, poll } => watch::watch(&mut app, manual_next, poll).await,
         Command::Run { name } => run::run(&mut app, name.as_deref()).await,
-        Command::Hint { name, lang } => show::hint(&app, name.as_deref(), lang == Lang::Hinglish),
+        Command::Hint { name, lang, more } => {
+            show::hint(&app, name.as_deref(), lang == Lang::Hinglish, more)
+        }
         Command::List => show::list(&app),
         Command::CheckAll { format, output } => {
             check_all::check_all(&mut app, format.into(), output.as_deref()).await

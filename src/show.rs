@@ -6,10 +6,14 @@ use crate::app::App;
 use crate::exit;
 use crate::render::{progress, term};
 
-pub fn hint(app: &App, name: Option<&str>, hinglish: bool) -> Result<u8> {
+/// The first hint step nudges; `more` adds the second, which names the API.
+pub fn hint(app: &App, name: Option<&str>, hinglish: bool, more: bool) -> Result<u8> {
     let (_, ex) = app.exercise(name)?;
     println!("Hint for `{}` ({}):\n", ex.name, ex.path.display());
-    print!("{}", term::hint(&ex, hinglish));
+    print!("{}", term::hint(&ex, hinglish, more));
+    if !more && ex.hint_more.is_some() {
+        println!("\n(Still stuck? `cargo run -- hint --more` names the API.)");
+    }
     Ok(exit::OK)
 }
 

@@ -83,7 +83,7 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
     let mut state = State {
         running: None,
         debounce: None,
-        show_hint: false,
+        hint_step: 0,
         last_passed: false,
         // Shown under the first "Checking…", which clears the screen on a terminal.
         welcome: app
@@ -158,7 +158,8 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
 struct State {
     running: Option<JoinHandle<Result<ExerciseResult>>>,
     debounce: Option<Instant>,
-    show_hint: bool,
+    /// How many hint steps the learner has asked for (0, 1 or 2).
+    hint_step: u8,
     last_passed: bool,
     welcome: Option<String>,
     /// Other exercises saved in the current burst of file events, and when to note them.
@@ -252,8 +253,8 @@ impl State {
         self.last_passed = result.passed();
         print!("{}", term::verdict(&ex, &result));
         if !result.passed() {
-            if self.show_hint {
-                println!("\nHint:\n{}", term::hint(&ex, false));
+            if self.hint_step > 0 {
+                println!("\nHint:\n{}", term::hint(&ex, false, self.hint_step > 1));
             }
             self.footer(app, false);
             return Ok(None);
@@ -270,7 +271,7 @@ impl State {
     fn advance(&mut self, app: &mut App, screen: &Screen) -> Result<Option<u8>> {
         match app.advance(app.progress.current())? {
             Next::Exercise(next) => {
-                self.show_hint = false;
+                self.hint_step = 0;
                 println!("\nNext exercise: {}", next.path.display());
                 self.start(app, screen)?;
                 Ok(None)
@@ -286,17 +287,25 @@ impl State {
         let ex = app.current().clone();
         match key {
             'h' => {
-                self.show_hint = true;
-                println!("\nHint for {}:\n{}", ex.name, term::hint(&ex, false));
+                // A second `h` adds the step that names the API.
+                self.hint_step = (self.hint_step + 1).min(2);
+                let more = self.hint_step > 1;
+                println!("\nHint for {}:\n{}", ex.name, term::hint(&ex, false, more));
+                if !more && ex.hint_more.is_some() {
+                    println!("(Press `h` again for a hint that names the API.)");
+                }
                 if ex.hint_hinglish.is_some() {
                     println!("(Press `H` for the same hint in Hinglish.)");
                 }
             }
-            'H' => println!(
-                "\nHint for {} (Hinglish):\n{}",
-                ex.name,
-                term::hint(&ex, true)
-            ),
+            'H' => {
+                self.hint_step = self.hint_step.max(1);
+                println!(
+                    "\nHint for {} (Hinglish):\n{}",
+                    ex.name,
+                    term::hint(&ex, true, self.hint_step > 1)
+                )
+            }
             'n' if self.last_passed && self.running.is_none() => {
                 self.advance(app, screen)?;
             }

@@ -10,11 +10,25 @@ use common::*;
 fn hint_shows_the_current_or_named_exercise_in_either_language() {
     let course = course_copy("course");
     let out = tokiolings(course.path()).arg("hint").output().unwrap();
+    let shown = stdout_of(&out);
+    assert!(shown.contains("It already passes."), "{shown}");
+    // The first step nudges and says how to get the second; `--more` adds it.
+    assert!(!shown.contains("Nothing to change"), "{shown}");
+    assert!(shown.contains("hint --more"), "{shown}");
+    let out = tokiolings(course.path())
+        .args(["hint", "--more"])
+        .output()
+        .unwrap();
+    let shown = stdout_of(&out);
     assert!(
-        stdout_of(&out).contains("It already passes."),
-        "{}",
-        stdout_of(&out)
+        shown.contains("It already passes.") && shown.contains("Nothing to change: `run` it."),
+        "{shown}"
     );
+    let out = tokiolings(course.path())
+        .args(["hint", "--more", "--lang", "hinglish"])
+        .output()
+        .unwrap();
+    assert!(stdout_of(&out).contains("bas `run` kijiye"));
     let out = tokiolings(course.path())
         .args(["hint", "passes", "--lang", "hinglish"])
         .output()
@@ -25,7 +39,7 @@ fn hint_shows_the_current_or_named_exercise_in_either_language() {
         .output()
         .unwrap();
     assert!(
-        stdout_of(&out).contains("no Hinglish hint"),
+        stdout_of(&out).contains("no Hinglish text"),
         "{}",
         stdout_of(&out)
     );

@@ -167,18 +167,24 @@ fn indent(text: &str, prefix: &str) -> String {
     text.lines().map(|l| format!("{prefix}{l}\n")).collect()
 }
 
-pub fn hint(ex: &Exercise, hinglish: bool) -> String {
-    let text = match (&ex.hint_hinglish, hinglish) {
-        (Some(h), true) => h.as_str(),
+pub fn hint(ex: &Exercise, hinglish: bool, more: bool) -> String {
+    // A missing Hinglish step falls back to the English one, saying so.
+    let pick = |en: &str, hi: Option<&String>| match (hi, hinglish) {
+        (Some(h), true) => format!("{h}\n"),
         (None, true) => {
-            return format!(
-                "{}\n(no Hinglish hint for this exercise yet; here is the English one)\n",
-                ex.hint
-            );
+            format!("{en}\n(no Hinglish text for this step yet; here is the English one)\n")
         }
-        _ => ex.hint.as_str(),
+        _ => format!("{en}\n"),
     };
-    format!("{text}\n")
+    let mut out = pick(&ex.hint, ex.hint_hinglish.as_ref());
+    if more {
+        out.push_str("\nMore:\n");
+        match &ex.hint_more {
+            Some(en) => out.push_str(&pick(en, ex.hint_more_hinglish.as_ref())),
+            None => out.push_str("(this exercise has no second hint step)\n"),
+        }
+    }
+    out
 }
 
 /// Every exercise by section, with its status.
