@@ -79,6 +79,9 @@ pub enum Command {
     },
     /// Grade the course (or learners' copies of it) against the course's own tests, in a sandbox
     Grade(GradeArgs),
+    /// Put learners' JSON grade reports (CI artifacts, shards' outputs) together into one class
+    /// report: class.csv, index.html and students/*.json
+    Aggregate(AggregateArgs),
     /// Commands for course authors
     #[command(subcommand)]
     Dev(DevCommand),
@@ -148,8 +151,55 @@ pub struct GradeArgs {
     /// such as GitHub Classroom's).
     #[arg(long)]
     pub require_pass: bool,
+    /// The learner's id in the report (default: the checkout's git remote `owner/repo`, else
+    /// the directory's name).
+    #[arg(long, value_name = "ID", conflicts_with = "class")]
+    pub student: Option<String>,
+    /// With --class: keep the reports already in the output directory that judged the same
+    /// work (commit and files) against the same course, and grade only the others.
+    #[arg(long, requires = "class")]
+    pub resume: bool,
+    /// With --class: grade only shard K of N (K from 0; `auto/N` takes K from
+    /// JOB_COMPLETION_INDEX) and write only its learners' reports. Learners are split by a
+    /// hash of their id, so adding one moves no other.
+    #[arg(long, value_name = "K/N", requires = "class", value_parser = parse_shard)]
+    pub shard: Option<grade::Shard>,
     #[command(flatten)]
     pub limits: LimitArgs,
+}
+
+fn parse_shard(s: &str) -> Result<grade::Shard, String> {
+    let (k, n) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` is not K/N (e.g. 0/4, or auto/4)"))?;
+    let count: u32 = n
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| format!("`{n}` is not a number of shards (1 or more)"))?;
+    let index = match k {
+        "auto" => None,
+        k => Some(
+            k.parse::<u32>()
+                .ok()
+                .filter(|k| *k < count)
+                .ok_or_else(|| format!("`{k}` is not a shard from 0 to {}", count - 1))?,
+        ),
+    };
+    Ok(grade::Shard { index, count })
+}
+
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Exit codes: 0 the class report was written (skipped files are listed); 2 nothing could be aggregated.\n\nSee docs/scale.md."
+)]
+pub struct AggregateArgs {
+    /// Report files, or directories searched for them (e.g. `gh run download`'s output).
+    #[arg(required = true, value_name = "REPORT_OR_DIR")]
+    pub inputs: Vec<PathBuf>,
+    /// The class report's directory.
+    #[arg(long, value_name = "DIR", default_value = "grade-report")]
+    pub output: PathBuf,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -157,6 +207,8 @@ pub enum GradeFormat {
     Text,
     Json,
     Junit,
+    /// Gradescope's results.json (an exercise's points split over its tests)
+    Gradescope,
 }
 
 /// Resource limits of each test process.
@@ -199,11 +251,15 @@ impl GradeArgs {
                 GradeFormat::Text => grade::Format::Text,
                 GradeFormat::Json => grade::Format::Json,
                 GradeFormat::Junit => grade::Format::Junit,
+                GradeFormat::Gradescope => grade::Format::Gradescope,
             },
             output: self.output,
             submission: self.submission,
             class: self.class,
             require_pass: self.require_pass,
+            student: self.student,
+            resume: self.resume,
+            shard: self.shard,
             policy: SandboxPolicy {
                 memory_mib: l.memory_mib,
                 cpu_secs: l.cpu_secs,
@@ -244,6 +300,13 @@ mod tests {
             "reset",
             "solution",
             "grade",
+            "aggregate",
+            "--shard",
+            "0/3",
+            "auto/2",
+            "--resume",
+            "--student",
+            "gradescope",
             "dev",
             "check",
             "update",

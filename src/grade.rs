@@ -9,10 +9,12 @@ mod batch;
 pub mod build_sandbox;
 mod cgroup;
 mod class;
+pub use class::write_class;
 mod limits;
 pub mod sandbox;
 mod scratch;
 mod splice;
+pub mod stamp;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -20,18 +22,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::build::CoursePackage;
 use crate::check_all::write_report;
 use crate::course::{Course, Exercise};
 use crate::exit;
 use crate::render::progress::ExerciseBar;
-use crate::render::{junit, summary};
+use crate::render::{gradescope, junit, summary};
 use crate::report::{ExerciseResult, Report};
 
 use batch::{Isolation, grade_submissions};
 pub use limits::{Enforced, SandboxPolicy};
+use stamp::Stamp;
 
 /// A grade's report format (`--class` always writes JSON, CSV and HTML).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,6 +42,15 @@ pub enum Format {
     Text,
     Json,
     Junit,
+    Gradescope,
+}
+
+/// `--shard K/N`: grade only the learners whose id hashes to shard K of N (`stamp::shard_of`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// `None`: from the environment (`JOB_COMPLETION_INDEX`, a Kubernetes Indexed Job's).
+    pub index: Option<u32>,
+    pub count: u32,
 }
 
 /// What to grade and how (the `grade` command's options).
@@ -52,6 +64,12 @@ pub struct GradeOptions {
     pub class: Option<PathBuf>,
     pub require_pass: bool,
     pub policy: SandboxPolicy,
+    /// The learner's id in the report (default: the git remote's `owner/repo`, else the
+    /// directory's name).
+    pub student: Option<String>,
+    /// `--class`: keep the reports already in the output for the same work and course.
+    pub resume: bool,
+    pub shard: Option<Shard>,
 }
 
 /// The JSON report of grade mode: the shared schema plus what was enforced.
@@ -59,9 +77,19 @@ pub struct GradeOptions {
 pub struct GradeReport<'a> {
     #[serde(flatten)]
     pub report: &'a Report,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub student: Option<&'a str>,
+    #[serde(flatten)]
+    pub stamp: &'a Stamp,
     pub enforced: &'a Enforced,
+}
+
+/// A grade report read back (from a class's output, or by `aggregate`).
+#[derive(Clone, Debug, Deserialize)]
+pub struct StoredReport {
+    #[serde(flatten)]
+    pub report: Report,
+    #[serde(flatten)]
+    pub stamp: Stamp,
+    pub enforced: Enforced,
 }
 
 impl GradeReport<'_> {
@@ -102,6 +130,8 @@ pub struct GradeContext {
     pub exercises: Vec<Exercise>,
     pub timeout: Option<Duration>,
     pub policy: SandboxPolicy,
+    /// `stamp::course_fingerprint` of the course.
+    pub fingerprint: String,
 }
 
 /// Per submission, its results in exercise order.
@@ -120,9 +150,10 @@ pub async fn grade(root: &Path, timeout: Option<Duration>, opts: GradeOptions) -
         exercises,
         timeout,
         policy: opts.policy.clone(),
+        fingerprint: stamp::course_fingerprint(&course),
     };
     if let Some(dir) = &opts.class {
-        return class::grade_class(&ctx, dir, opts.output.as_deref(), opts.require_pass).await;
+        return class::grade_class(&ctx, dir, &opts).await;
     }
     let submission = match &opts.submission {
         Some(dir) => Submission::at(dir)?,
@@ -142,20 +173,28 @@ pub async fn grade(root: &Path, timeout: Option<Duration>, opts: GradeOptions) -
         &protect,
         &bar,
         Isolation::PerLearner,
+        &mut |_, _, _| Ok(()),
     )
     .await;
     bar.finish();
     let mut graded = graded?;
+    let stamp = Stamp::of(
+        &submission.root,
+        opts.student.as_deref(),
+        &ctx.exercises,
+        &ctx.fingerprint,
+    );
     let report = Report::new(&course.name, graded.results.remove(0));
     let full = GradeReport {
         report: &report,
-        student: opts.submission.as_ref().map(|_| submission.name.as_str()),
+        stamp: &stamp,
         enforced: &graded.enforced,
     };
     let rendered = match opts.format {
         Format::Text => summary::grade_text(&report, &graded.enforced),
         Format::Json => full.to_json(),
         Format::Junit => junit::render(&report)?,
+        Format::Gradescope => gradescope::render(&report),
     };
     if opts.output.is_some() {
         println!("{}", summary::score_line(&report));
@@ -233,9 +272,17 @@ pub async fn judge_files(
         exercises: exercises.clone(),
         timeout: Some(timeout),
         policy: SandboxPolicy::none(),
+        fingerprint: String::new(),
     };
-    let graded =
-        grade_submissions(&ctx, &subs, &[], &crate::checker::Quiet, Isolation::Shared).await?;
+    let graded = grade_submissions(
+        &ctx,
+        &subs,
+        &[],
+        &crate::checker::Quiet,
+        Isolation::Shared,
+        &mut |_, _, _| Ok(()),
+    )
+    .await?;
     Ok(files
         .iter()
         .zip(graded.results)

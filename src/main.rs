@@ -6,8 +6,9 @@
 //! The core never prints and never sees clap (`cli` turns arguments into plain options).
 //!
 //! Commands, a module each: `watch`, `run`, `show` (hint, list), `check_all`, `reset`
-//! (reset, solution), `grade`, `dev` (check, update).
+//! (reset, solution), `grade`, `aggregate`, `dev` (check, update).
 
+mod aggregate;
 mod app;
 mod build;
 mod check_all;
@@ -115,6 +116,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         // Grading never reads or writes the learner's progress.
         return grade::grade(&root, timeout, args.into_options()).await;
     }
+    if let Command::Aggregate(args) = command {
+        return aggregate::aggregate(&root, &args.inputs, &args.output);
+    }
     let (mut app, notes) = App::load(&root, timeout)?;
     for note in notes {
         eprintln!("note: {note}");
@@ -141,6 +145,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             };
             dev::check(&mut app, opts).await
         }
-        Command::Grade(_) | Command::Dev(DevCommand::Update) => unreachable!("handled above"),
+        Command::Grade(_) | Command::Aggregate(_) | Command::Dev(DevCommand::Update) => {
+            unreachable!("handled above")
+        }
     }
 }

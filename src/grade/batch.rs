@@ -14,7 +14,7 @@ use anyhow::{Context, Result};
 use tokio::sync::Semaphore;
 
 use super::scratch::{self, Scratch, ScratchBin};
-use super::{GradeContext, Graded, Submission, build_sandbox, limits, splice};
+use super::{Enforced, GradeContext, Graded, Submission, build_sandbox, limits, splice};
 use crate::build::{self, BuildJail, BuildKind};
 use crate::checker::{Checker, Events, Quiet, Target};
 use crate::course::Exercise;
@@ -49,16 +49,22 @@ enum Note {
     NoCanonicalTests,
 }
 
-/// Grades every exercise of every submission.
+/// Hears each submission's results (its index, results in exercise order, what was enforced)
+/// as soon as they are complete; an error stops the run.
+pub type OnLearner<'a> = dyn FnMut(usize, &[ExerciseResult], &Enforced) -> Result<()> + 'a;
+
+/// Grades every exercise of every submission. In `PerLearner` isolation each learner is
+/// reported to `done` when their package is judged, so a run cut short keeps what it finished.
 pub async fn grade_submissions(
     ctx: &GradeContext,
     subs: &[Submission],
     protect: &[PathBuf],
     events: &dyn Events,
     isolation: Isolation,
+    done: &mut OnLearner<'_>,
 ) -> Result<Graded> {
     let scratch = Scratch::new(&ctx.course_pkg)?;
-    let result = grade_in(ctx, subs, protect, events, &scratch, isolation).await;
+    let result = grade_in(ctx, subs, protect, events, &scratch, isolation, done).await;
     for unit in 0..subs.len().max(1) {
         scratch.clean_unit(&unit_name(unit, isolation));
     }
@@ -79,6 +85,7 @@ async fn grade_in(
     events: &dyn Events,
     scratch: &Scratch,
     isolation: Isolation,
+    done: &mut OnLearner<'_>,
 ) -> Result<Graded> {
     let canonical = canonical_snapshot(ctx, scratch)?;
     let mut plan = Plan::make(ctx, subs, &canonical, scratch, isolation)?;
@@ -108,8 +115,15 @@ async fn grade_in(
     let slots = Arc::new(Semaphore::new(
         std::thread::available_parallelism().map_or(2, |n| n.get()),
     ));
-    for unit in &mut plan.units {
+    let mut results = Vec::new();
+    for u in 0..plan.units.len() {
+        let unit = &mut plan.units[u];
         if unit.targets.is_empty() {
+            if isolation == Isolation::PerLearner {
+                let row = plan.row(u, events);
+                done(u, &row, &sandbox.enforced)?;
+                results.push(row);
+            }
             continue;
         }
         let deadline = Duration::from_secs(ctx.policy.build_secs.max(1));
@@ -131,7 +145,7 @@ async fn grade_in(
         scratch.clean_unit(&unit.name);
         // Whatever went wrong with one learner's package stays that learner's.
         unit.judged = match judged {
-            Ok(results) => results,
+            Ok(results) => results.into_iter().map(Some).collect(),
             Err(e) => unit
                 .targets
                 .iter()
@@ -141,13 +155,26 @@ async fn grade_in(
                         format!("grading this submission failed: {e:#}"),
                     );
                     events.judged(&r);
-                    r
+                    Some(r)
                 })
                 .collect(),
         };
+        // In `PerLearner` isolation unit `u` is submission `u`'s alone.
+        if isolation == Isolation::PerLearner {
+            let row = plan.row(u, events);
+            done(u, &row, &sandbox.enforced)?;
+            results.push(row);
+        }
+    }
+    if isolation == Isolation::Shared {
+        for i in 0..subs.len() {
+            let row = plan.row(i, events);
+            done(i, &row, &sandbox.enforced)?;
+            results.push(row);
+        }
     }
     Ok(Graded {
-        results: plan.assemble(events),
+        results,
         enforced: sandbox.enforced,
     })
 }
@@ -251,7 +278,8 @@ struct Unit {
     name: String,
     targets: Vec<Target>,
     bins: Vec<ScratchBin>,
-    judged: Vec<ExerciseResult>,
+    /// Taken out as each learner's row is assembled.
+    judged: Vec<Option<ExerciseResult>>,
 }
 
 /// Every (submission, exercise): a bin of a scratch package, or a result already.
@@ -297,36 +325,23 @@ impl Plan {
         Ok(plan)
     }
 
-    /// Per submission, its results in exercise order.
-    fn assemble(mut self, events: &dyn Events) -> Vec<Vec<ExerciseResult>> {
-        let mut judged: Vec<Vec<Option<ExerciseResult>>> = self
-            .units
-            .iter_mut()
-            .map(|u| {
-                std::mem::take(&mut u.judged)
-                    .into_iter()
-                    .map(Some)
-                    .collect()
-            })
-            .collect();
-        let mut results = Vec::new();
-        for (i, row) in self.rows.into_iter().enumerate() {
-            let mut out = Vec::new();
-            for (unit, p) in row {
-                match p {
-                    Prepared::Done(r) => {
-                        events.skipped(&r);
-                        out.push(r);
-                    }
-                    Prepared::Target { index, note } => {
-                        let r = judged[unit][index].take().expect("each target judged once");
-                        out.push(finish(r, i, &self.units[unit].targets[index].bin, note));
-                    }
+    /// Submission `i`'s results in exercise order, once its unit is judged (taken: once).
+    fn row(&mut self, i: usize, events: &dyn Events) -> Vec<ExerciseResult> {
+        let mut out = Vec::new();
+        for (unit, p) in std::mem::take(&mut self.rows[i]) {
+            match p {
+                Prepared::Done(r) => {
+                    events.skipped(&r);
+                    out.push(r);
+                }
+                Prepared::Target { index, note } => {
+                    let u = &mut self.units[unit];
+                    let r = u.judged[index].take().expect("each target judged once");
+                    out.push(finish(r, i, &u.targets[index].bin, note));
                 }
             }
-            results.push(out);
         }
-        results
+        out
     }
 }
 
