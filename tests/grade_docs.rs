@@ -58,32 +58,6 @@ fn values(block: &str, key: &str) -> Vec<String> {
     out
 }
 
-/// A dir with a stand-in `cargo` first on PATH.
-fn shim(dir: &Path) -> String {
-    let bin = dir.join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let cargo = bin.join("cargo");
-    std::fs::write(
-        &cargo,
-        "#!/bin/sh\n\
-         # cargo in the doc's commands: `run … -- ARGS` runs the tokiolings under test with ARGS.\n\
-         case \"$1\" in\n\
-           run) while [ \"$#\" -gt 0 ] && [ \"$1\" != \"--\" ]; do shift; done; shift\n\
-                CARGO=\"$REAL_CARGO\" exec \"$TOKIOLINGS\" \"$@\" ;;\n\
-           build) exit 0 ;;\n\
-           *) echo \"cargo stand-in: unexpected: cargo $*\" >&2; exit 99 ;;\n\
-         esac\n",
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
-    format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
-
 /// Runs one doc command as GitHub's `shell: bash` does, in `cwd`.
 fn run(command: &str, cwd: &Path, path: &str, summary: &Path) -> (Option<i32>, String) {
     let out = Command::new("bash")

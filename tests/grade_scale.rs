@@ -425,3 +425,358 @@ fn gradescope_results_split_points_over_tests() {
         }
     }
 }
+
+/// A thousand learners of the real course (made up: no grading), put together by `aggregate`:
+/// the page keeps its charts, grid, filters and sorting, and loads in headless Chromium.
+#[test]
+fn a_class_page_of_1000_learners_renders_in_chromium() {
+    if !common::can_run(
+        "a_class_page_of_1000_learners_renders_in_chromium",
+        "chromium (`apt-get install chromium`)",
+        common::chromium_installed(),
+    ) {
+        return;
+    }
+    let course = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = workdir();
+    let inbox = dir.path().join("reports");
+    std::fs::create_dir_all(&inbox).unwrap();
+    let fingerprint = fingerprint_of(course, dir.path());
+    let info: toml::Value =
+        toml::from_str(&std::fs::read_to_string(course.join("info.toml")).unwrap()).unwrap();
+    let exercises: Vec<(String, String, u64)> = info["exercises"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["dir"].as_str().unwrap_or("").to_string(),
+                e.get("points").and_then(|p| p.as_integer()).unwrap_or(1) as u64,
+            )
+        })
+        .collect();
+    // A class that thins out along the course: learner i gets through about i % 50 + rng.
+    let mut seed: u64 = 0x5eed;
+    let mut rng = move || {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        seed >> 33
+    };
+    const N: usize = 1000;
+    for i in 0..N {
+        let reach = (i % 50) as u64 * exercises.len() as u64 / 40 + rng() % 6;
+        let results: Vec<Value> = exercises
+            .iter()
+            .enumerate()
+            .map(|(k, (name, dir, points))| {
+                let status = if (k as u64) < reach && rng() % 10 != 0 {
+                    "pass"
+                } else {
+                    ["fail", "fail", "error", "timeout"][(rng() % 4) as usize]
+                };
+                let passed = status == "pass";
+                serde_json::json!({
+                    "name": name, "dir": dir, "status": status, "tests_modified": false,
+                    "points": if passed { *points } else { 0 }, "max_points": points,
+                    "duration_ms": 10,
+                    "message": if passed { String::new() } else { format!("tests::it {status}ed: made up") },
+                    "tests": [],
+                })
+            })
+            .collect();
+        let count = |s: &str| results.iter().filter(|r| r["status"] == s).count();
+        let score: u64 = results.iter().map(|r| r["points"].as_u64().unwrap()).sum();
+        let max: u64 = exercises.iter().map(|e| e.2).sum();
+        let report = serde_json::json!({
+            "schema": "tokiolings-report/1", "course": "tokiolings",
+            "generated_at": "2026-12-01T00:00:00Z",
+            "summary": {"total": results.len(), "passed": count("pass"), "failed": count("fail"),
+                "errors": count("error"), "timeouts": count("timeout"), "tests_modified": 0,
+                "score": score, "max_score": max},
+            "exercises": results,
+            "student": format!("learner-{i:04}"),
+            "submission_digest": "sha256:00", "graded_at": "2026-12-01T00:00:00Z",
+            "grader": "tokiolings 0.1.0", "course_fingerprint": fingerprint,
+            "enforced": {"deadline": "10s", "output_cap_bytes": 65536, "stdin": "closed",
+                "environment": "cleared", "network": "loopback", "filesystem": "a new root per test",
+                "leftover_processes": "killed", "capabilities": "none"},
+        });
+        std::fs::write(
+            inbox.join(format!("learner-{i:04}.json")),
+            serde_json::to_string(&report).unwrap(),
+        )
+        .unwrap();
+    }
+    let out = dir.path().join("class");
+    let o = run(
+        course,
+        &["aggregate", "--output", &out.to_string_lossy()],
+        &[&inbox],
+    );
+    assert!(
+        stdout_of(&o).contains("Aggregated 1000 learners"),
+        "{}",
+        stdout_of(&o)
+    );
+    let page_path = out.join("index.html");
+    let page = std::fs::read_to_string(&page_path).unwrap();
+    eprintln!(
+        "the class page of {N} learners × {} exercises is {} KiB",
+        exercises.len(),
+        page.len() / 1024
+    );
+    assert!(
+        !page.contains(" src=") && !page.contains("http://") && !page.contains("https://"),
+        "no outside assets"
+    );
+
+    // As a reader uses it: filter by name, then by status, then sort by the total.
+    let probe = dir.path().join("probe.html");
+    std::fs::write(
+        &probe,
+        page.replace(
+            "</body>",
+            "<script>(() => { const $ = id => document.getElementById(id); const out = [];\
+             const set = (id, v) => { $(id).value = v; $(id).dispatchEvent(new Event('input')); out.push(id + '=' + v + ': ' + $('shown').textContent); };\
+             out.push('charts: ' + document.querySelectorAll('.charts svg').length + ' svg, ' + document.querySelectorAll('#pass-rates rect').length + ' rects');\
+             out.push('rows: ' + document.querySelectorAll('#grid tbody tr').length);\
+             set('filter', 'learner-09'); set('filter', ''); set('status', 'timeout'); set('status', '');\
+             const total = document.querySelector('#grid thead tr').lastElementChild; total.click(); total.click();\
+             const cells = r => r.cells[r.cells.length - 1].textContent;\
+             const rows = [...document.querySelectorAll('#grid tbody tr')];\
+             out.push('sorted: ' + cells(rows[0]) + ' .. ' + cells(rows[rows.length - 1]));\
+             set('section', '1'); out.push('visible headers: ' + [...document.querySelectorAll('#grid thead tr:nth-child(2) th')].filter(th => getComputedStyle(th).display !== 'none').length);\
+             document.body.insertAdjacentHTML('beforeend', '<pre id=\"pro' + 'be\">' + out.join('\\n') + '</pre>'); })();</script></body>",
+        ),
+    )
+    .unwrap();
+    let dom = chromium_dom(&probe);
+    let shown = section(&dom, "<pre id=\"probe\">", "</pre>");
+    eprintln!("{shown}");
+    let lines: Vec<&str> = shown.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!("charts: 3 svg, {} rects", 2 * exercises.len())
+    );
+    assert_eq!(lines[1], "rows: 1000");
+    assert_eq!(lines[2], "filter=learner-09: 100 of 1000 learners shown");
+    assert_eq!(lines[3], "filter=: 1000 of 1000 learners shown");
+    let with_timeout = lines[4]
+        .strip_prefix("status=timeout: ")
+        .and_then(|l| l.split(' ').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or_else(|| panic!("{}", lines[4]));
+    let csv = std::fs::read_to_string(out.join("class.csv")).unwrap();
+    let want = csv
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",timeout,"))
+        .count();
+    assert_eq!(with_timeout, want, "{}", lines[4]);
+    // Sorted by the total, highest first on the second click.
+    let (hi, lo) = lines[6]
+        .strip_prefix("sorted: ")
+        .and_then(|l| l.split_once(" .. "))
+        .unwrap();
+    let num = |s: &str| s.split('/').next().unwrap().parse::<u64>().unwrap();
+    let scores: Vec<u64> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').rev().nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(num(hi), *scores.iter().max().unwrap(), "{shown}");
+    assert_eq!(num(lo), *scores.iter().min().unwrap(), "{shown}");
+    // One section chosen: only its exercises' columns (and the section totals) are shown.
+    let second: Vec<&String> = {
+        let mut dirs: Vec<&String> = Vec::new();
+        for (_, d, _) in &exercises {
+            if dirs.last() != Some(&d) {
+                dirs.push(d);
+            }
+        }
+        dirs
+    };
+    let in_second = exercises.iter().filter(|e| &e.1 == second[1]).count();
+    assert_eq!(lines[7], "section=1: 1000 of 1000 learners shown");
+    assert_eq!(
+        lines[8],
+        format!("visible headers: {}", in_second + second.len())
+    );
+}
+
+/// The fingerprint of `course` as `aggregate` reports it when it turns a report away.
+fn fingerprint_of(course: &Path, scratch: &Path) -> String {
+    let probe = scratch.join("probe-report");
+    std::fs::create_dir_all(&probe).unwrap();
+    std::fs::write(
+        probe.join("r.json"),
+        r#"{"schema": "tokiolings-report/1", "course_fingerprint": "sha256:none"}"#,
+    )
+    .unwrap();
+    let o = tokiolings(course)
+        .args(["aggregate", "--output"])
+        .arg(scratch.join("unused"))
+        .arg(&probe)
+        .output()
+        .unwrap();
+    let text = stderr_of(&o);
+    let at = text
+        .find("this course's is ")
+        .unwrap_or_else(|| panic!("{text}"));
+    text[at + "this course's is ".len()..]
+        .split(')')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+const SCALE_DOC: &str = include_str!("../docs/scale.md");
+
+/// The doc's fenced blocks of `lang`, in order.
+fn doc_blocks(lang: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in SCALE_DOC.lines() {
+        match (&mut current, line.trim_end()) {
+            (None, l) if l == format!("```{lang}") => current = Some(String::new()),
+            (Some(b), "```") => {
+                blocks.push(std::mem::take(b));
+                current = None;
+            }
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            _ => {}
+        }
+    }
+    blocks
+}
+
+fn yaml(block: &str) -> yaml_rust2::Yaml {
+    let mut docs = yaml_rust2::YamlLoader::load_from_str(block)
+        .unwrap_or_else(|e| panic!("the YAML does not parse: {e}\n{block}"));
+    assert_eq!(docs.len(), 1, "{block}");
+    docs.remove(0)
+}
+
+#[test]
+fn the_scale_docs_yaml_parses_and_agrees_with_itself() {
+    let blocks = doc_blocks("yaml");
+    assert_eq!(blocks.len(), 4, "learner, instructor, matrix, Kubernetes");
+    let docs: Vec<yaml_rust2::Yaml> = blocks.iter().map(|b| yaml(b)).collect();
+    // The learner's workflow uploads the report the instructor's downloads.
+    assert!(blocks[0].contains("--format json --output grade.json"));
+    assert!(blocks[0].contains("name: grade-report") && blocks[1].contains("--name grade-report"));
+    // The matrix lists every shard of `--shard K/N` once.
+    let shards = docs[2]["jobs"]["shard"]["strategy"]["matrix"]["shard"]
+        .as_vec()
+        .unwrap()
+        .len();
+    assert!(blocks[2].contains(&format!("--shard ${{{{ matrix.shard }}}}/{shards} ")));
+    // The Indexed Job's pods are the shards.
+    let job = &docs[3];
+    assert_eq!(job["kind"].as_str(), Some("Job"));
+    assert_eq!(job["spec"]["completionMode"].as_str(), Some("Indexed"));
+    let n = job["spec"]["completions"].as_i64().unwrap();
+    let command = &job["spec"]["template"]["spec"]["containers"][0]["command"];
+    let args: Vec<&str> = command
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert!(
+        args.windows(2)
+            .any(|w| w == ["--shard", &format!("auto/{n}")]),
+        "{args:?}"
+    );
+}
+
+/// The Kubernetes recipe as the cluster would run it: the container's command once per index
+/// (with the volumes as local directories), then the doc's `aggregate` command.
+#[test]
+fn the_kubernetes_recipe_grades_each_index_and_aggregates() {
+    let c = class();
+    let job = yaml(&doc_blocks("yaml")[3]);
+    let n = job["spec"]["completions"].as_i64().unwrap();
+    let command: Vec<String> = job["spec"]["template"]["spec"]["containers"][0]["command"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect();
+    let results = c.dir.path().join("results");
+    let local = |a: &str| {
+        a.replace("/course", &c.course.to_string_lossy())
+            .replace("/class", &c.class.to_string_lossy())
+            .replace("/results", &results.to_string_lossy())
+    };
+    assert_eq!(command[0], "tokiolings");
+    for k in 0..n {
+        let out = Command::new(env!("CARGO_BIN_EXE_tokiolings"))
+            .args(command[1..].iter().map(|a| local(a)))
+            .env("JOB_COMPLETION_INDEX", k.to_string())
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "pod {k}: {}", stderr_of(&out));
+    }
+    assert_eq!(report_names(&results).len(), CLASS.len());
+    let aggregate = doc_blocks("sh")
+        .into_iter()
+        .find(|b| b.contains("aggregate /results"))
+        .expect("the aggregate command after the Job");
+    let line = local(aggregate.trim());
+    let line = line.replacen("tokiolings", env!("CARGO_BIN_EXE_tokiolings"), 1);
+    let out = Command::new("bash")
+        .args(["-eo", "pipefail", "-c", &line])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{line}\n{}", stderr_of(&out));
+    let csv = std::fs::read_to_string(results.join("class.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + CLASS.len(), "{csv}");
+    assert!(
+        csv.contains("\nana,pass,1,pass,1,pass,2,pass,1,5,5,0\n"),
+        "{csv}"
+    );
+}
+
+/// The doc's one-machine shard → aggregate path, run as written (with a stand-in `cargo`).
+#[test]
+fn the_scale_docs_shard_loop_runs_as_written() {
+    let c = class();
+    let script = doc_blocks("sh")
+        .into_iter()
+        .find(|b| b.contains("--shard \"$k/3\""))
+        .expect("the three-shard loop");
+    // The doc runs from the course checkout, with the clones beside it.
+    std::fs::rename(&c.class, c.course.join("clones")).unwrap();
+    let path = shim(c.dir.path());
+    let out = Command::new("bash")
+        .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script])
+        .current_dir(&c.course)
+        .env("PATH", path)
+        .env("REAL_CARGO", env!("CARGO"))
+        .env("TOKIOLINGS", env!("CARGO_BIN_EXE_tokiolings"))
+        .env("NO_COLOR", "1")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    let report = c.course.join("grade-report");
+    assert_eq!(report_names(&report).len(), CLASS.len());
+    let csv = std::fs::read_to_string(report.join("class.csv")).unwrap();
+    assert!(
+        csv.contains("\ngus,pass,1,timeout,0,pass,2,pass,1,4,5,0\n"),
+        "{csv}"
+    );
+}

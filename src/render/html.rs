@@ -1,6 +1,10 @@
-//! The class report as one self-contained HTML page (inline CSS, no scripts, no external
-//! assets): a learners × exercises grid coloured by status, per-section totals, and per-learner
-//! detail in `<details>`.
+//! The class report as one self-contained HTML page (inline CSS, SVG and a small script, no
+//! outside assets) that still reads at a thousand learners: first what an instructor looks at
+//! (per-exercise pass rates, a score histogram, per-section progress, as inline SVG), then the
+//! learners × exercises grid coloured by status with per-section totals, which the script lets
+//! one filter (by learner, status, section) and sort (by any column), then per-learner detail in
+//! `<details>` (the exercises not passed; the passed ones named in a line). Without scripts the
+//! page is whole, only not sortable.
 
 use std::fmt::Write;
 
@@ -28,7 +32,64 @@ td.modified { box-shadow: inset 0 0 0 3px rgb(183, 28, 28); }
 details { margin: .4rem 0; }
 summary { cursor: pointer; font-weight: 600; }
 td.message { max-width: 60rem; white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: .85rem; }
+.charts { display: flex; flex-wrap: wrap; gap: 2rem; align-items: flex-start; }
+.charts figure { margin: 0; }
+.charts figcaption { font-weight: 600; margin-bottom: .3rem; }
+svg text { font: 11px system-ui, sans-serif; fill: #1a1a1a; }
+.controls { margin: .8rem 0; display: flex; gap: 1rem; flex-wrap: wrap; align-items: center; }
+#grid thead th { cursor: pointer; }
 ";
+
+/// Filtering and sorting of the grid: a few lines, inline (the page has no outside assets).
+const SCRIPT: &str = r#"<script>
+(() => {
+  const g = document.getElementById('grid');
+  if (!g) return;
+  const rows = [...g.tBodies[0].rows];
+  const secs = JSON.parse(g.dataset.sections);
+  const nEx = secs.reduce((n, s) => n + s[1].length, 0);
+  const $ = id => document.getElementById(id);
+  const css = document.createElement('style');
+  document.head.appendChild(css);
+  const apply = () => {
+    const q = $('filter').value.trim().toLowerCase(), st = $('status').value, sec = $('section').value;
+    let shown = 0;
+    for (const r of rows) {
+      const ok = (!q || r.cells[0].textContent.toLowerCase().includes(q)) && (!st || r.querySelector('td.' + st));
+      r.hidden = !ok;
+      if (ok) shown++;
+    }
+    $('shown').textContent = shown + ' of ' + rows.length + ' learners shown';
+    if (sec === '') { css.textContent = ''; return; }
+    const keep = new Set(secs[sec][1]), hide = [];
+    for (let c = 0; c < nEx; c++) if (!keep.has(c))
+      hide.push(`#grid tbody td:nth-child(${c + 2})`, `#grid tfoot td:nth-child(${c + 2})`, `#grid thead tr:nth-child(2) th:nth-child(${c + 1})`);
+    secs.forEach((_, j) => { if (String(j) !== sec) hide.push(`#grid thead tr:first-child th:nth-child(${j + 2})`); });
+    css.textContent = hide.join(',') + '{display:none}';
+  };
+  const rank = { pass: 0, fail: 1, error: 2, timeout: 3 };
+  const key = (r, c) => {
+    const t = r.cells[c].textContent.trim(), m = t.match(/^(\d+)\/(\d+)$/);
+    if (m) return +m[1];
+    const k = rank[t.split(' ')[0]];
+    return k === undefined ? t.toLowerCase() : k;
+  };
+  let by = -1, dir = 1;
+  const sortBy = c => {
+    dir = by === c ? -dir : 1; by = c;
+    rows.sort((a, b) => { const x = key(a, c), y = key(b, c); return (x < y ? -1 : x > y ? 1 : 0) * dir; });
+    g.tBodies[0].append(...rows);
+  };
+  const [top, second] = g.tHead.rows;
+  top.cells[0].onclick = () => sortBy(0);
+  top.cells[top.cells.length - 1].onclick = () => sortBy(rows.length ? rows[0].cells.length - 1 : 0);
+  [...second.cells].forEach((th, i) => { th.onclick = () => sortBy(i + 1); });
+  for (const id of ['filter', 'status', 'section']) $(id).addEventListener('input', apply);
+  $('controls').hidden = false;
+  apply();
+})();
+</script>
+"#;
 
 pub fn render(
     course: &str,
@@ -44,9 +105,12 @@ pub fn render(
     };
     let mut h = String::new();
     page.head(&mut h, course, generated_at);
+    page.charts(&mut h);
+    page.controls(&mut h);
     page.grid(&mut h);
     page.learners(&mut h);
     enforced_list(&mut h, enforced);
+    h.push_str(SCRIPT);
     h.push_str("</body>\n</html>\n");
     h
 }
@@ -106,10 +170,136 @@ impl Page<'_> {
         h.push_str("<span>✎ tests modified (judged by the course's tests)</span></p>\n");
     }
 
+    /// The grid's filters (shown by the script, which makes them work).
+    fn controls(&self, h: &mut String) {
+        h.push_str("<h2>Learners × exercises</h2>\n<div class=\"controls\" id=\"controls\" hidden>\n<label>Learner <input id=\"filter\" type=\"search\" placeholder=\"name contains…\"></label>\n<label>Having <select id=\"status\"><option value=\"\">any status</option>");
+        for (s, what) in [
+            (Status::Fail, "a failed exercise"),
+            (Status::Error, "an exercise that did not build"),
+            (Status::Timeout, "a timeout"),
+            (Status::Pass, "a pass"),
+        ] {
+            let _ = write!(h, "<option value=\"{s}\">{what}</option>");
+        }
+        h.push_str("</select></label>\n<label>Section <select id=\"section\"><option value=\"\">all</option>");
+        for (i, (s, _)) in self.sections.iter().enumerate() {
+            let _ = write!(
+                h,
+                "<option value=\"{i}\">{}</option>",
+                esc(&section_label(s))
+            );
+        }
+        h.push_str("</select></label>\n<span id=\"shown\"></span> · click a column's title to sort\n</div>\n");
+    }
+
+    /// The charts an instructor reads first, as inline SVG.
+    fn charts(&self, h: &mut String) {
+        h.push_str("<div class=\"charts\">\n");
+        self.pass_rates(h);
+        self.histogram(h);
+        self.section_progress(h);
+        h.push_str("</div>\n");
+    }
+
+    /// Per exercise, the share of learners who passed it: where the class gets stuck.
+    fn pass_rates(&self, h: &mut String) {
+        let n = self.students.len().max(1) as f64;
+        let bars: Vec<(String, f64, String)> = self
+            .exercises
+            .iter()
+            .enumerate()
+            .map(|(c, e)| {
+                let passed = self
+                    .students
+                    .iter()
+                    .filter(|(_, r)| r.exercises.get(c).is_some_and(|x| x.status == Status::Pass))
+                    .count();
+                let rate = passed as f64 / n;
+                (e.name.clone(), rate, format!("{:.0}%", rate * 100.0))
+            })
+            .collect();
+        hbars(h, "pass-rates", "Passed, per exercise", &bars);
+    }
+
+    /// Per section: the mean share of its points earned, and how many learners completed it.
+    fn section_progress(&self, h: &mut String) {
+        let n = self.students.len();
+        let bars: Vec<(String, f64, String)> = self
+            .sections
+            .iter()
+            .map(|(s, cols)| {
+                let (mut got, mut of, mut done) = (0u64, 0u64, 0);
+                for (_, r) in self.students {
+                    let ex: Vec<_> = cols.iter().filter_map(|&c| r.exercises.get(c)).collect();
+                    got += ex.iter().map(|e| u64::from(e.points)).sum::<u64>();
+                    of += ex.iter().map(|e| u64::from(e.max_points)).sum::<u64>();
+                    done += usize::from(ex.iter().all(|e| e.status == Status::Pass));
+                }
+                let share = if of == 0 { 0.0 } else { got as f64 / of as f64 };
+                (
+                    section_label(s),
+                    share,
+                    format!("{:.0}% · {done}/{n} done", share * 100.0),
+                )
+            })
+            .collect();
+        hbars(h, "sections", "Points earned, per section", &bars);
+    }
+
+    /// How many learners got each score (bins of equal width when scores range widely).
+    fn histogram(&self, h: &mut String) {
+        let max: u32 = self.exercises.iter().map(|e| e.points).sum();
+        let bins = (max + 1).min(21) as usize;
+        let width = f64::from(max + 1) / bins as f64;
+        let mut counts = vec![0usize; bins];
+        for (_, r) in self.students {
+            let b = (f64::from(r.summary.score.min(max)) / width) as usize;
+            counts[b.min(bins - 1)] += 1;
+        }
+        let top = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+        let (bar, gap, plot) = (22.0, 4.0, 160.0);
+        let w = bins as f64 * (bar + gap) + 20.0;
+        let _ = write!(
+            h,
+            "<figure id=\"histogram\"><figcaption>Scores (out of {max})</figcaption><svg role=\"img\" width=\"{w:.0}\" height=\"{:.0}\">",
+            plot + 40.0
+        );
+        for (i, &c) in counts.iter().enumerate() {
+            let x = 10.0 + i as f64 * (bar + gap);
+            let hgt = plot * c as f64 / top;
+            let lo = (i as f64 * width).ceil() as u32;
+            let hi = (((i + 1) as f64 * width).ceil() as u32)
+                .saturating_sub(1)
+                .max(lo);
+            let label = if lo == hi {
+                lo.to_string()
+            } else {
+                format!("{lo}–{hi}")
+            };
+            let _ = write!(
+                h,
+                "<rect x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar}\" height=\"{hgt:.1}\" fill=\"#5c6bc0\"><title>score {label}: {c} learner(s)</title></rect><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{c}</text><text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{label}</text>",
+                15.0 + plot - hgt,
+                x + bar / 2.0,
+                12.0 + plot - hgt,
+                x + bar / 2.0,
+                plot + 30.0,
+            );
+        }
+        h.push_str("</svg></figure>\n");
+    }
+
     /// The learners × exercises grid, with section totals and a pass count per exercise.
     fn grid(&self, h: &mut String) {
-        h.push_str(
-            "<table id=\"grid\">\n<thead>\n<tr><th rowspan=\"2\" class=\"student\">Learner</th>",
+        let sections: Vec<(String, &Vec<usize>)> = self
+            .sections
+            .iter()
+            .map(|(s, c)| (section_label(s), c))
+            .collect();
+        let _ = write!(
+            h,
+            "<table id=\"grid\" data-sections=\"{}\">\n<thead>\n<tr><th rowspan=\"2\" class=\"student\">Learner</th>",
+            esc(&serde_json::to_string(&sections).expect("plain data"))
         );
         for (s, cols) in &self.sections {
             let _ = write!(
@@ -163,11 +353,16 @@ impl Page<'_> {
             } else {
                 (w.to_string(), "")
             };
-            let _ = write!(
-                h,
-                "<td class=\"{class}\" title=\"{}\">{w}{mark}</td>",
-                esc(r.message.lines().next().unwrap_or(""))
-            );
+            let why = r.message.lines().next().unwrap_or("");
+            if why.is_empty() {
+                let _ = write!(h, "<td class=\"{class}\">{w}{mark}</td>");
+            } else {
+                let _ = write!(
+                    h,
+                    "<td class=\"{class}\" title=\"{}\">{w}{mark}</td>",
+                    esc(why)
+                );
+            }
         }
         for (_, cols) in &self.sections {
             let (got, of) = cols.iter().fold((0, 0), |(g, o), &c| {
@@ -204,7 +399,17 @@ impl Page<'_> {
                 s.errors,
                 s.timeouts,
             );
+            // At a thousand learners every row would be a wall: the passed ones get one line.
+            let passed: Vec<&str> = report
+                .exercises
+                .iter()
+                .filter(|r| r.passed() && !r.tests_modified && r.message.is_empty())
+                .map(|r| r.name.as_str())
+                .collect();
             for r in &report.exercises {
+                if passed.contains(&r.name.as_str()) {
+                    continue;
+                }
                 let w = r.status.as_str();
                 let _ = writeln!(
                     h,
@@ -217,9 +422,49 @@ impl Page<'_> {
                     esc(&r.message)
                 );
             }
-            h.push_str("</table>\n</details>\n");
+            h.push_str("</table>\n");
+            if !passed.is_empty() {
+                let _ = writeln!(h, "<p>Passed: {}</p>", esc(&passed.join(", ")));
+            }
+            h.push_str("</details>\n");
         }
     }
+}
+
+/// A horizontal bar chart: (label, share 0..=1, value text) per bar.
+fn hbars(h: &mut String, id: &str, caption: &str, bars: &[(String, f64, String)]) {
+    let (label_w, bar_w, row) = (170.0, 220.0, 16.0);
+    let _ = write!(
+        h,
+        "<figure id=\"{id}\"><figcaption>{}</figcaption><svg role=\"img\" width=\"{:.0}\" height=\"{:.0}\">",
+        esc(caption),
+        label_w + bar_w + 130.0,
+        row * bars.len() as f64 + 4.0
+    );
+    for (i, (label, share, value)) in bars.iter().enumerate() {
+        let y = 2.0 + i as f64 * row;
+        let colour = match share {
+            s if *s >= 0.8 => "#66bb6a",
+            s if *s >= 0.5 => "#ffa726",
+            _ => "#ef5350",
+        };
+        let _ = write!(
+            h,
+            "<text x=\"{:.0}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><rect x=\"{label_w}\" y=\"{y:.1}\" width=\"{bar_w}\" height=\"{:.0}\" fill=\"#eeeeee\"/><rect x=\"{label_w}\" y=\"{y:.1}\" width=\"{:.1}\" height=\"{:.0}\" fill=\"{colour}\"><title>{}: {}</title></rect><text x=\"{:.0}\" y=\"{:.1}\">{}</text>",
+            label_w - 6.0,
+            y + 11.0,
+            esc(label),
+            row - 3.0,
+            bar_w * share.clamp(0.0, 1.0),
+            row - 3.0,
+            esc(label),
+            esc(value),
+            label_w + bar_w + 6.0,
+            y + 11.0,
+            esc(value),
+        );
+    }
+    h.push_str("</svg></figure>\n");
 }
 
 /// What the numbers mean: the facts of the sandbox, as the text report lists them.

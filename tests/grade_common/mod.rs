@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{copy_dir, fixture};
+use crate::common::{copy_dir, fixture, stderr_of, stdout_of};
 
 /// A temp dir whose name marks it as the grade tests' (the tamper fixture only writes in such).
 pub fn workdir() -> tempfile::TempDir {
@@ -108,4 +108,67 @@ pub fn exercise<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json
         .iter()
         .find(|e| e["name"] == name)
         .unwrap_or_else(|| panic!("no exercise {name} in {report:#}"))
+}
+
+/// The DOM of `page` as headless Chromium builds it.
+pub fn chromium_dom(page: &Path) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let run = std::process::Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "chromium is needed to check the HTML report ({e}); install it with \
+                 `apt-get update && apt-get install -y chromium` (.ci/run does)"
+            )
+        });
+    assert!(run.status.success(), "chromium failed: {}", stderr_of(&run));
+    stdout_of(&run)
+}
+
+pub fn section<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} in {text}"));
+    let rest = &text[from + start.len()..];
+    &rest[..rest
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end} after {start}"))]
+}
+
+/// A dir with a stand-in `cargo` first on PATH.
+pub fn shim(dir: &Path) -> String {
+    let bin = dir.join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let cargo = bin.join("cargo");
+    std::fs::write(
+        &cargo,
+        "#!/bin/sh\n\
+         # cargo in the doc's commands: `run … -- ARGS` runs the tokiolings under test with ARGS.\n\
+         case \"$1\" in\n\
+           run) while [ \"$#\" -gt 0 ] && [ \"$1\" != \"--\" ]; do shift; done; shift\n\
+                CARGO=\"$REAL_CARGO\" exec \"$TOKIOLINGS\" \"$@\" ;;\n\
+           build) exit 0 ;;\n\
+           *) echo \"cargo stand-in: unexpected: cargo $*\" >&2; exit 99 ;;\n\
+         esac\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
