@@ -200,15 +200,15 @@ fn main() {
         "\nprojections for 1,000 learners of this course (linear in learners; machine as loaded as now):"
     );
     println!(
-        "  1 machine like this one ({cores} cores):           {:6.0} min",
+        "  1 machine like this one ({cores} cores):           {:6.1} min",
         k * per_wall / 60.0
     );
     println!(
-        "  20 Actions jobs (2 cores each, like this one): {:6.0} min (50 learners + {fixed:.0} s per job, then aggregate)",
+        "  20 Actions jobs (2 cores each, like this one): {:6.1} min (50 learners + {fixed:.0} s per job, then aggregate)",
         (50.0 * per_wall + fixed) / 60.0 + agg.wall * (k / nf) / 60.0
     );
     println!(
-        "  a 64-core node, 32 shards of 2 cores:        {:6.0} min ({:.0} learners + {fixed:.0} s per shard; CPU alone would allow {:.0} min)",
+        "  a 64-core node, 32 shards of 2 cores:          {:6.1} min ({:.0} learners + {fixed:.0} s per shard; CPU alone would allow {:.1} min)",
         (k / 32.0 * per_wall + fixed) / 60.0,
         k / 32.0,
         k * per_cpu / 64.0 / 60.0

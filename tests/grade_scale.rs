@@ -780,3 +780,69 @@ fn the_scale_docs_shard_loop_runs_as_written() {
         "{csv}"
     );
 }
+
+/// A class run stopped half-way keeps every learner it finished (each report written whole, as
+/// soon as that learner was graded); `--resume` then grades only the others.
+#[test]
+fn a_stopped_class_run_keeps_its_finished_learners() {
+    let c = class();
+    let out = c.dir.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tokiolings"))
+        .arg("--course")
+        .arg(&c.course)
+        .args(["grade", "--class"])
+        .arg(&c.class)
+        .arg("--output")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let students = out.join("students");
+    let json = |dir: &Path| -> Vec<PathBuf> {
+        std::fs::read_dir(dir)
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // Wait for the first learner's report while the run is still going.
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("the run ended ({status}) before any report was written");
+        }
+        if !json(&students).is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    let kept = json(&students);
+    assert!(
+        !kept.is_empty() && kept.len() <= CLASS.len(),
+        "{status}: {kept:?}"
+    );
+    for p in &kept {
+        let text = std::fs::read_to_string(p).unwrap();
+        let r: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{p:?}: {e}"));
+        assert_eq!(r["summary"]["total"], 4, "{p:?}");
+    }
+    assert!(
+        !out.join("class.csv").exists() || kept.len() == CLASS.len(),
+        "the class files come at the end"
+    );
+    let o = grade_class(&c, &out, &["--resume"]);
+    let want = format!(
+        "{} learners' reports kept, {} to grade",
+        kept.len(),
+        CLASS.len() - kept.len()
+    );
+    assert!(stderr_of(&o).contains(&want), "{want}: {}", stderr_of(&o));
+    let csv = std::fs::read_to_string(out.join("class.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + CLASS.len(), "{csv}");
+}
