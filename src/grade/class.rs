@@ -28,11 +28,12 @@ pub async fn grade_class(ctx: &GradeContext, dir: &Path, opts: &GradeOptions) ->
     let dir = dir
         .canonicalize()
         .with_context(|| format!("submissions directory {} not found", dir.display()))?;
+    // Bad input stops here, before anything is written.
+    let shard = opts.shard.map(resolve_shard).transpose()?;
     let out = opts.output.as_deref().unwrap_or(Path::new(DEFAULT_OUTPUT));
     std::fs::create_dir_all(out.join("students"))
         .with_context(|| format!("failed to create the report directory {}", out.display()))?;
     let out = out.canonicalize()?;
-    let shard = opts.shard.map(resolve_shard).transpose()?;
     let mut subs = learners(ctx, &dir, &out)?;
     let everyone = subs.len();
     if let Some((k, n)) = shard {
