@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::course::Course;
 use crate::exit;
 use crate::fsutil::write_atomically;
-use crate::grade::stamp::{course_fingerprint, file_stem};
+use crate::grade::stamp::{course_fingerprint, distinct_stem, file_stem};
 use crate::grade::{StoredReport, write_class};
 use crate::report::{Report, SCHEMA};
 
@@ -73,6 +73,7 @@ pub fn aggregate(root: &Path, inputs: &[PathBuf], output: &Path) -> Result<u8> {
     let mut enforced = None;
     let mut enforced_differ = false;
     let mut older = Vec::new();
+    let mut stems = std::collections::BTreeSet::new();
     for (student, mut taken) in by_student {
         // The latest graded commit; between reports of one commit (or none), the latest
         // grading; then the path, so that the choice never depends on the order of the inputs.
@@ -91,9 +92,13 @@ pub fn aggregate(root: &Path, inputs: &[PathBuf], output: &Path) -> Result<u8> {
                 older.push((t.path, best.path.clone()));
             }
         }
-        let dest = output
-            .join("students")
-            .join(format!("{}.json", file_stem(&student)));
+        // Two ids with one file name (`org/a`, `org_a`): the second gets a name of its own.
+        let mut stem = file_stem(&student);
+        if !stems.insert(stem.clone()) {
+            stem = distinct_stem(&student);
+            stems.insert(stem.clone());
+        }
+        let dest = output.join("students").join(format!("{stem}.json"));
         if std::fs::read_to_string(&dest).ok().as_deref() != Some(best.text.as_str()) {
             write_atomically(&dest, best.text.as_bytes())
                 .with_context(|| format!("failed to write {}", dest.display()))?;

@@ -337,6 +337,13 @@ fn aggregate_lists_what_it_leaves_out_and_is_idempotent() {
     std::fs::write(inbox.join("notes.txt"), "lunch at noon\n").unwrap();
     std::fs::write(inbox.join("junit.xml"), "<testsuites/>").unwrap();
     std::fs::write(inbox.join("other.json"), "{\"name\": \"package.json\"}").unwrap();
+    // Two learners whose ids make one file name: both are kept.
+    for id in ["org/x", "org_x"] {
+        let mut r = student_report(&out, "ana");
+        r["student"] = id.into();
+        let path = inbox.join(format!("{}.json", id.replace('/', "-slash-")));
+        std::fs::write(path, serde_json::to_string(&r).unwrap()).unwrap();
+    }
 
     let agg = c.dir.path().join("agg");
     let o = run(
@@ -358,10 +365,15 @@ fn aggregate_lists_what_it_leaves_out_and_is_idempotent() {
         let line = format!("skipped {}: {why}", inbox.join(file).display());
         assert!(said.contains(&line), "no {line:?} in:\n{said}");
     }
-    assert!(said.contains("Aggregated 8 learners"), "{said}");
+    assert!(said.contains("Aggregated 10 learners"), "{said}");
     let csv = std::fs::read_to_string(agg.join("class.csv")).unwrap();
-    assert_eq!(csv.lines().count(), 1 + 8);
+    assert_eq!(csv.lines().count(), 1 + 10);
     assert!(!csv.contains("zed"));
+    assert!(
+        csv.contains("\norg/x,") && csv.contains("\norg_x,"),
+        "{csv}"
+    );
+    assert_eq!(report_names(&agg).len(), 10, "{:?}", report_names(&agg));
 
     // Again, with the output among the inputs: the same bytes.
     let first = snapshot(&agg);

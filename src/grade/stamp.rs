@@ -200,6 +200,13 @@ pub fn file_stem(student: &str) -> String {
     }
 }
 
+/// A learner's report file name when `file_stem` is taken by another id (`org/a` and `org_a`):
+/// the stem and a short hash of the id itself.
+pub fn distinct_stem(student: &str) -> String {
+    let h = hex(&Sha256::digest(student.as_bytes()));
+    format!("{}-{}", file_stem(student), &h[..8])
+}
+
 /// Which of `n` shards grades the learner `student`: a hash of the id alone, so adding or
 /// removing a learner never moves another one.
 pub fn shard_of(student: &str, n: u32) -> u32 {
@@ -241,6 +248,9 @@ mod tests {
         assert_eq!(file_stem(".."), "_..");
         assert_eq!(file_stem(""), "_");
         assert_eq!(file_stem("bob-2.x"), "bob-2.x");
+        assert_eq!(file_stem("org/a"), file_stem("org_a"));
+        assert_ne!(distinct_stem("org/a"), distinct_stem("org_a"));
+        assert!(distinct_stem("org/a").starts_with("org_a-"));
     }
 
     #[test]
