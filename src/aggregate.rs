@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
-use crate::course::Course;
+use crate::course::{Course, Exercise};
 use crate::exit;
 use crate::fsutil::write_atomically;
 use crate::grade::stamp::{course_fingerprint, distinct_stem, file_stem};
-use crate::grade::{StoredReport, write_class};
+use crate::grade::{StoredReport, select, write_class};
 use crate::report::{Report, SCHEMA};
 
 /// Larger files are not reports (a report with every output capped is a few MiB).
@@ -26,8 +26,15 @@ struct Taken {
     text: String,
 }
 
-pub fn aggregate(root: &Path, inputs: &[PathBuf], output: &Path) -> Result<u8> {
+pub fn aggregate(
+    root: &Path,
+    inputs: &[PathBuf],
+    output: &Path,
+    sections: &[String],
+    names: &[String],
+) -> Result<u8> {
     let course = Course::load(root)?;
+    let exercises = select(&course, sections, names)?;
     let fingerprint = course_fingerprint(&course);
     let own = [output.join("class.csv"), output.join("index.html")];
     let mut files = Vec::new();
@@ -48,7 +55,7 @@ pub fn aggregate(root: &Path, inputs: &[PathBuf], output: &Path) -> Result<u8> {
     let mut skipped: Vec<(PathBuf, String)> = Vec::new();
     let mut by_student: BTreeMap<String, Vec<Taken>> = BTreeMap::new();
     for path in files {
-        match take(&path, &course, &fingerprint) {
+        match take(&path, &exercises, &fingerprint) {
             Ok((stored, text)) => by_student
                 .entry(stored.stamp.student.clone())
                 .or_default()
@@ -115,13 +122,7 @@ pub fn aggregate(root: &Path, inputs: &[PathBuf], output: &Path) -> Result<u8> {
             "the reports differ in what was enforced (graded on different machines): each learner's JSON report says what applied to them".into(),
         );
     }
-    write_class(
-        &course.name,
-        &course.exercises,
-        output,
-        &students,
-        &enforced,
-    )?;
+    write_class(&course.name, &exercises, output, &students, &enforced)?;
 
     for (old, new) in &older {
         println!(
@@ -159,7 +160,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 /// The report in `path`, or why it is left out.
 fn take(
     path: &Path,
-    course: &Course,
+    exercises: &[Exercise],
     fingerprint: &str,
 ) -> std::result::Result<(StoredReport, String), String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("unreadable: {e}"))?;
@@ -205,10 +206,10 @@ fn take(
         .iter()
         .map(|e| e.name.as_str())
         .collect();
-    let want: Vec<&str> = course.exercises.iter().map(|e| e.name.as_str()).collect();
+    let want: Vec<&str> = exercises.iter().map(|e| e.name.as_str()).collect();
     if names != want {
         return Err(format!(
-            "grades {} exercise(s), not the course's {} in order (graded with --section or --exercise?)",
+            "grades {} exercise(s), not the {} expected (graded with --section or --exercise? give aggregate the same)",
             names.len(),
             want.len()
         ));

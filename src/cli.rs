@@ -200,6 +200,12 @@ pub struct AggregateArgs {
     /// The class report's directory.
     #[arg(long, value_name = "DIR", default_value = "grade-report")]
     pub output: PathBuf,
+    /// Reports graded with `--section`: the same sections; repeat for more.
+    #[arg(long = "section", value_name = "DIR")]
+    pub sections: Vec<String>,
+    /// Reports graded with `--exercise`: the same exercises; repeat for more.
+    #[arg(long = "exercise", value_name = "NAME")]
+    pub exercises: Vec<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -209,7 +209,7 @@ pub async fn grade(root: &Path, timeout: Option<Duration>, opts: GradeOptions) -
 }
 
 /// The exercises to grade, in course order: all, or those of the named sections/exercises.
-fn select(course: &Course, sections: &[String], names: &[String]) -> Result<Vec<Exercise>> {
+pub fn select(course: &Course, sections: &[String], names: &[String]) -> Result<Vec<Exercise>> {
     let known: BTreeSet<&str> = course.exercises.iter().map(Exercise::section).collect();
     for s in sections {
         if !known.contains(s.as_str()) {

@@ -117,7 +117,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         return grade::grade(&root, timeout, args.into_options()).await;
     }
     if let Command::Aggregate(args) = command {
-        return aggregate::aggregate(&root, &args.inputs, &args.output);
+        return aggregate::aggregate(
+            &root,
+            &args.inputs,
+            &args.output,
+            &args.sections,
+            &args.exercises,
+        );
     }
     let (mut app, notes) = App::load(&root, timeout)?;
     for note in notes {

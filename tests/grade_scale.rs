@@ -858,3 +858,46 @@ fn a_stopped_class_run_keeps_its_finished_learners() {
     let csv = std::fs::read_to_string(out.join("class.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + CLASS.len(), "{csv}");
 }
+
+/// A class graded with `--exercise` is aggregated with the same selection; without it, its
+/// reports are left out with the reason.
+#[test]
+fn aggregate_takes_the_selection_the_class_was_graded_with() {
+    let c = class();
+    let out = c.dir.path().join("out");
+    grade_class(
+        &c,
+        &out,
+        &["--exercise", "sum", "--exercise", "hello", "--shard", "0/1"],
+    );
+    let agg = c.dir.path().join("agg");
+    let agg_s = agg.to_string_lossy().into_owned();
+    let students = out.join("students");
+    let o = tokiolings(&c.course)
+        .args(["aggregate", "--output", &agg_s])
+        .arg(&students)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stdout_of(&o));
+    assert!(
+        stderr_of(&o).contains("grades 2 exercise(s), not the 4 expected"),
+        "{}",
+        stderr_of(&o)
+    );
+    let args = [
+        "aggregate",
+        "--exercise",
+        "sum",
+        "--exercise",
+        "hello",
+        "--output",
+        &agg_s,
+    ];
+    run(&c.course, &args, &[&students]);
+    let csv = std::fs::read_to_string(agg.join("class.csv")).unwrap();
+    assert!(
+        csv.starts_with("student,sum status,sum points,hello status,hello points,score"),
+        "{csv}"
+    );
+    assert!(csv.contains("\nchen,fail,0,fail,0,0,2,0\n"), "{csv}");
+}
