@@ -901,3 +901,42 @@ fn aggregate_takes_the_selection_the_class_was_graded_with() {
     );
     assert!(csv.contains("\nchen,fail,0,fail,0,0,2,0\n"), "{csv}");
 }
+
+/// The learner's workflow of docs/scale.md: its `run:` commands, as Actions runs them (with a
+/// stand-in `cargo`), leave `grade.json` naming the learner by their repository and commit.
+#[test]
+fn the_learner_workflow_writes_a_stamped_report() {
+    let block = &doc_blocks("yaml")[0];
+    let dir = workdir();
+    let work = dir.path().join("work");
+    course_in(&work);
+    let submission = work.join("submission");
+    learner(&submission, "honest");
+    checkout(&submission, "tokio-ana");
+    let path = shim(dir.path());
+    let runs: Vec<String> = yaml(block)["jobs"]["grade"]["steps"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["run"].as_str().map(str::to_string))
+        .collect();
+    assert!(!runs.is_empty());
+    for command in runs {
+        let out = Command::new("bash")
+            .args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &command])
+            .current_dir(&work)
+            .env("PATH", &path)
+            .env("REAL_CARGO", env!("CARGO"))
+            .env("TOKIOLINGS", env!("CARGO_BIN_EXE_tokiolings"))
+            .env("NO_COLOR", "1")
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command}\n{}", stderr_of(&out));
+    }
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("grade.json")).unwrap()).unwrap();
+    assert_eq!(r["student"], "org/tokio-ana");
+    assert_eq!(r["commit"].as_str().map(str::len), Some(40));
+    assert_eq!(r["summary"]["score"], 5);
+}
