@@ -1,6 +1,8 @@
 //! The terminal's verdicts, hints and lists, as `run`, `watch`, `hint` and `list` show them.
 //! Colours only on a terminal; the same text, plain, when piped.
 
+use std::collections::HashMap;
+
 use console::{Term, style};
 
 use super::clean;
@@ -189,6 +191,14 @@ pub fn hint(ex: &Exercise, hinglish: bool, more: bool) -> String {
 
 /// Every exercise by section, with its status.
 pub fn list(course: &Course, progress: &Progress) -> String {
+    // (done, total) per section, counted once: a course whose sections alternate would
+    // otherwise rescan every exercise at each header.
+    let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+    for ex in &course.exercises {
+        let c = counts.entry(ex.section()).or_default();
+        c.0 += usize::from(progress.is_done(&ex.name));
+        c.1 += 1;
+    }
     let mut out = String::new();
     let mut section = None;
     for (i, ex) in course.exercises.iter().enumerate() {
@@ -199,19 +209,11 @@ pub fn list(course: &Course, progress: &Progress) -> String {
             } else {
                 ex.section()
             };
-            let in_section: Vec<&Exercise> = course
-                .exercises
-                .iter()
-                .filter(|e| e.section() == ex.section())
-                .collect();
-            let done = in_section
-                .iter()
-                .filter(|e| progress.is_done(&e.name))
-                .count();
+            let (done, total) = counts[ex.section()];
             out.push_str(&format!(
                 "\n{} {}\n",
                 style(title).bold(),
-                style(format!("{done}/{}", in_section.len())).dim()
+                style(format!("{done}/{total}")).dim()
             ));
         }
         let current = i == progress.current();
