@@ -468,9 +468,8 @@ fn many_cycles_keep_memory_fds_and_children_flat() {
 
 // --- Item 7: a 1,000-exercise course ---
 
-/// A course of `n` exercises in 10 sections of consecutive exercises, with a progress file
-/// passing the first 90%.
-/// `n` exercises in 10 sections: in blocks, or `interleaved` (`s00, s01, …, s09, s00, …`).
+/// A course of `n` exercises in 10 sections, in blocks or `interleaved` (`s00, s01, …, s09,
+/// s00, …`), with a progress file passing the first 90%.
 fn generated_course(n: usize, interleaved: bool) -> tempfile::TempDir {
     let course = tempfile::tempdir().unwrap();
     let dir = course.path();

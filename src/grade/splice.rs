@@ -46,6 +46,7 @@ const GUARDED_MACROS: &[&str] = &[
 /// Replaces the learner's test module with the course's (`canonical` is the solution file).
 /// `None` when the solution has no test module (a `test = false` exercise): nothing to splice.
 pub fn splice(student: &str, canonical: &str, crates: &[String]) -> Result<Option<Spliced>> {
+    let _text = source::ParsedText;
     let Some(range) = source::test_module_range(canonical)? else {
         return Ok(None);
     };
