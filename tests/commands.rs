@@ -250,7 +250,16 @@ fn dev_check_reports_each_problem_of_a_bad_course() {
         "{text}"
     );
     assert!(row("fails").contains("2/2 pass"), "{text}");
-    assert!(row("fails").contains("no `hint_hinglish`"), "{text}");
+    // Each of the four hint steps is required, and the row names the missing ones.
+    assert!(
+        row("fails").contains("no `hint_hinglish`, `hint_more`, `hint_more_hinglish` in info.toml"),
+        "{text}"
+    );
+    assert!(
+        row("broken").contains("no `hint_more` in info.toml"),
+        "{text}"
+    );
+    assert!(!row("passes").contains("info.toml"), "{text}");
     assert!(
         text.contains("course: exercises/basics/README.md is missing"),
         "{text}"
