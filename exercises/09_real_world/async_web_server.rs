@@ -1,4 +1,4 @@
-// The seed's real-world example, server side: "a web server that handles requests
+// The Tokio explainer's real-world example, server side: "a web server that handles requests
 // asynchronously". This one speaks just enough HTTP/1.1 by hand, over a Tokio `TcpListener`.
 //
 // It has two problems. Fix both TODOs:

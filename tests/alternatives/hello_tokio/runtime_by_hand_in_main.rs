@@ -1,8 +1,8 @@
 // alternative: a plain fn main that builds a Tokio runtime by hand and block_on's app (what #[tokio::main] expands to)
 
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`, and counts the greetings made on a Tokio
-// runtime.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
 //
 // Two things make this tiny program work:
 //

@@ -4,8 +4,8 @@
 // instead of fixed with `.await`. The warning is gone, but the future is built and dropped without
 // ever running, so `app` greets nobody: `app_says_hello_once` fails (left: []).
 
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`.
 //
 // Two things make this tiny program work:
 //

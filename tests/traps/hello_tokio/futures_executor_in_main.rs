@@ -6,9 +6,9 @@
 // `main_is_a_plain_fn_that_starts_tokio` fails: "main() ran, but it never greeted from inside a
 // Tokio runtime".
 
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`, and counts the greetings made on a Tokio
-// runtime.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
 //
 // Two things make this tiny program work:
 //

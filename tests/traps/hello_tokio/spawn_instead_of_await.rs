@@ -4,9 +4,9 @@
 // so it must own its data, and `say_hello(log)` borrows `log`: the compiler rejects it
 // ("borrowed data escapes outside of function"). To run a future right here, `.await` it.
 
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`, and counts the greetings made on a Tokio
-// runtime.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
 //
 // Two things make this tiny program work:
 //
