@@ -156,6 +156,30 @@ fn manual_next_waits_for_n() {
 }
 
 #[test]
+fn h_twice_shows_the_second_hint_step() {
+    let course = course_copy("course");
+    let mut p = spawn_watch(course.path(), &["--manual-next"]);
+    p.exp_string("Press `n` for the next exercise").unwrap();
+    // The first `h` nudges and says a second press names the API; it doesn't name it yet.
+    press(&mut p, "h");
+    p.exp_string("It already passes.").unwrap();
+    let first = p
+        .exp_string("Press `h` again for a hint that names the API.")
+        .unwrap();
+    assert!(
+        !first.contains("Nothing to change"),
+        "the first `h` showed step 2:\n{first}"
+    );
+    press(&mut p, "h");
+    p.exp_string("Nothing to change: `run` it.").unwrap();
+    // Hinglish follows the step the learner reached.
+    press(&mut p, "H");
+    p.exp_string("bas `run` kijiye").unwrap();
+    press(&mut p, "q");
+    p.exp_eof().unwrap();
+}
+
+#[test]
 fn poll_mode_sees_plain_writes() {
     let course = course_copy("course");
     let dir = course.path();

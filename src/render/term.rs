@@ -190,6 +190,19 @@ pub fn hint(ex: &Exercise, hinglish: bool, more: bool) -> String {
 }
 
 /// Every exercise by section, with its status.
+/// A section's directory as a learner reads it: "02_concurrency" → "02 · concurrency". The
+/// number keeps the course's order visible; the rest reads as words.
+pub fn section_title(dir: &str) -> String {
+    match dir.split_once('_') {
+        Some((num, rest))
+            if !num.is_empty() && !rest.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{num} · {}", rest.replace('_', " "))
+        }
+        _ => dir.replace('_', " "),
+    }
+}
+
 pub fn list(course: &Course, progress: &Progress) -> String {
     // (done, total) per section, counted once: a course whose sections alternate would
     // otherwise rescan every exercise at each header.
@@ -205,9 +218,9 @@ pub fn list(course: &Course, progress: &Progress) -> String {
         if section != Some(ex.section()) {
             section = Some(ex.section());
             let title = if ex.section().is_empty() {
-                "(no section)"
+                "(no section)".to_string()
             } else {
-                ex.section()
+                section_title(ex.section())
             };
             let (done, total) = counts[ex.section()];
             out.push_str(&format!(

@@ -1,19 +1,19 @@
 // trap-expect: fail
-// Wrong fix for 06_basic_example/hello_tokio: `main` gets its `#[tokio::main]`, and the
-// "unused implementer of `Future` that must be used" warning in `app` is silenced with `let _ =`
-// instead of fixed with `.await`. The warning is gone, but the future is built and dropped without
-// ever running, so `app` greets nobody: `app_says_hello_once` fails (left: []).
+// Wrong fix for 06_basic_example/hello_tokio: "Tokio runs futures", so the plain `fn main` hands
+// the work to `tokio::spawn`. But `spawn` only puts a task on a runtime that is already running,
+// and none is: it panics ("there is no reactor running, must be called from the context of a
+// Tokio 1.x runtime"), and `main_is_a_plain_fn_that_starts_tokio` fails with that panic.
+// Something has to start the runtime first: `#[tokio::main]`, or a `Runtime` built by hand.
 
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
 //
-// Two things make this tiny program work:
+// `app` already awaits `say_hello`. But an `.await` only runs a future when something runs the
+// `async fn` it sits in, and Rust has no async runtime built in: that is why `main` may not be
+// `async` on its own. Something has to start Tokio and run `main`'s async body on it.
 //
-// 1. `#[tokio::main]` on `async fn main`. Rust has no async runtime built in, so `main` may not
-//    be `async` on its own. The attribute turns it into an ordinary `fn main` that starts Tokio
-//    and runs your async body on it.
-// 2. `.await` on the call. Calling an async fn only builds a future; nothing in it runs until
-//    that future is awaited.
+// TODO: this program does not compile. Make `main` start Tokio.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -32,13 +32,14 @@ async fn say_hello(log: &mut Vec<String>) {
 
 /// The whole program: greet once.
 async fn app(log: &mut Vec<String>) {
-    let _ = say_hello(log);
+    say_hello(log).await;
 }
 
-#[tokio::main]
-async fn main() {
-    let mut log = Vec::new();
-    app(&mut log).await;
+fn main() {
+    tokio::spawn(async {
+        let mut log = Vec::new();
+        app(&mut log).await;
+    });
 }
 
 #[cfg(test)]

@@ -1,22 +1,19 @@
-// trap-expect: error
-// Wrong fix for 06_basic_example/hello_tokio: "a future needs someone to run it", so `app` hands
-// `say_hello(log)` to `tokio::spawn` instead of awaiting it. A spawned task may outlive `app`,
-// so it must own its data, and `say_hello(log)` borrows `log`: the compiler rejects it
-// ("borrowed data escapes outside of function"). To run a future right here, `.await` it.
+// trap-expect: fail
+// Wrong fix for 06_basic_example/hello_tokio: the compiler says "`main` function is not allowed
+// to be `async`", so the learner deletes `async` and the `.await` that no longer compiles. Now
+// `app(&mut log)` only builds a future that nothing runs (rustc warns "futures do nothing unless
+// you `.await` or poll them"), so `main_is_a_plain_fn_that_starts_tokio` fails: "main() ran, but
+// it never greeted from inside a Tokio runtime".
 
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`, and counts the greetings made on a Tokio
-// runtime.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
 //
-// Two things make this tiny program work:
+// `app` already awaits `say_hello`. But an `.await` only runs a future when something runs the
+// `async fn` it sits in, and Rust has no async runtime built in: that is why `main` may not be
+// `async` on its own. Something has to start Tokio and run `main`'s async body on it.
 //
-// 1. `#[tokio::main]` on `async fn main`. Rust has no async runtime built in, so `main` may not
-//    be `async` on its own. The attribute turns it into an ordinary `fn main` that starts Tokio
-//    and runs your async body on it.
-// 2. `.await` on the call. Calling an async fn only builds a future; nothing in it runs until
-//    that future is awaited.
-//
-// TODO: this program does not compile, and once it does, `app` greets nobody. Fix both.
+// TODO: this program does not compile. Make `main` start Tokio.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -35,13 +32,13 @@ async fn say_hello(log: &mut Vec<String>) {
 
 /// The whole program: greet once.
 async fn app(log: &mut Vec<String>) {
-    tokio::spawn(say_hello(log));
+    say_hello(log).await;
 }
 
-#[tokio::main]
-async fn main() {
+#[allow(unused_must_use)]
+fn main() {
     let mut log = Vec::new();
-    app(&mut log).await;
+    app(&mut log);
 }
 
 #[cfg(test)]
