@@ -162,7 +162,8 @@ mod tests {
             Summary {
                 served: 1,
                 aborted: 0
-            }
+            },
+            "one request was served before the signal, and nothing was left running"
         );
         assert_eq!(
             took,
@@ -235,7 +236,8 @@ mod tests {
             Summary {
                 served: 1,
                 aborted: 1
-            }
+            },
+            "the 1 s request was served, the 60 s one was aborted"
         );
         assert_eq!(quick.await.unwrap().as_deref(), Some("done 1"));
         let answer = timeout(Duration::from_secs(1), straggler)
