@@ -37,9 +37,9 @@ async fn handle(conn: DuplexStream) -> std::io::Result<()> {
 /// Serves every connection that arrives on `listener` until `shutdown` completes. Then it stops
 /// accepting, lets the requests in flight finish for at most `grace`, aborts the rest, and
 /// returns.
-pub async fn serve(
+pub async fn serve<S: Future<Output = ()>>(
     mut listener: mpsc::Receiver<DuplexStream>,
-    shutdown: impl Future<Output = ()>,
+    shutdown: S,
     grace: Duration,
 ) -> Summary {
     let mut in_flight = Vec::new();
