@@ -95,9 +95,10 @@ mod tests {
     fn why(flushes: &[Vec<String>]) -> &'static str {
         if flushes.iter().any(Vec::is_empty) {
             "A flush with no lines means the flusher was woken when nothing new had been \
-             written: once per write, as if notifications were messages in a queue, or by \
-             itself. Notify keeps at most ONE permit, so the writes made during a flush add up \
-             to one more wake-up"
+             written: once per write (as if notifications were messages in a queue), by \
+             itself, or by a permit left over from lines it had already picked up without \
+             waiting. Notify keeps at most ONE permit, so the writes made during a flush add up \
+             to one more wake-up: let `write` leave it, and await `notified()` every time round"
         } else {
             "A line written while the flusher was not waiting (busy flushing, or not started \
              yet) was never flushed. `notify_waiters()` only wakes tasks that are waiting at \
