@@ -15,6 +15,8 @@ use crate::fsutil::{now_rfc3339, write_atomically};
 
 pub const PROGRESS_FILE: &str = ".tokiolings-progress.json";
 const FORMAT: &str = "tokiolings-progress/1";
+/// `progress export`'s file: the progress file's fields plus the course it belongs to.
+pub const EXPORT_FORMAT: &str = "tokiolings-progress-export/1";
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
@@ -31,6 +33,26 @@ struct File {
     current: Option<String>,
     #[serde(default)]
     exercises: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Export {
+    format: String,
+    course: String,
+    exported_at: String,
+    #[serde(default)]
+    current: Option<String>,
+    #[serde(default)]
+    exercises: BTreeMap<String, Entry>,
+}
+
+/// What an import added.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// Exercises of this course the export had passed.
+    pub passes: usize,
+    /// Of those, the ones not passed here before, in course order.
+    pub new_passes: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -148,14 +170,7 @@ impl Progress {
         // saving at the same moment cannot both merge the old file and drop each other's pass.
         let _lock = lock_dir(self.path.parent().unwrap_or(Path::new(".")));
         if let Ok(Some(disk)) = read(&self.path) {
-            for (name, theirs) in disk.exercises {
-                let ours = self.entries.entry(name).or_default();
-                ours.attempts = ours.attempts.max(theirs.attempts);
-                ours.done_at = match (ours.done_at.take(), theirs.done_at) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
+            self.merge(disk.exercises);
         }
         let file = File {
             format: FORMAT.into(),
@@ -164,6 +179,77 @@ impl Progress {
         };
         let json = serde_json::to_string_pretty(&file)? + "\n";
         write_atomically(&self.path, json.as_bytes())
+    }
+}
+
+impl Progress {
+    /// Keeps the larger attempt count and the earlier pass of each exercise: a pass is never lost.
+    fn merge(&mut self, theirs: BTreeMap<String, Entry>) {
+        for (name, theirs) in theirs {
+            let ours = self.entries.entry(name).or_default();
+            ours.attempts = ours.attempts.max(theirs.attempts);
+            ours.done_at = match (ours.done_at.take(), theirs.done_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+
+    /// This progress as a `tokiolings-progress-export/1` document of course `course`.
+    pub fn export(&self, course: &str) -> String {
+        let export = Export {
+            format: EXPORT_FORMAT.into(),
+            course: course.into(),
+            exported_at: now_rfc3339(),
+            current: self.order.get(self.current).cloned(),
+            exercises: self.entries.clone(),
+        };
+        serde_json::to_string_pretty(&export).expect("plain data serializes") + "\n"
+    }
+
+    /// Merges an export of course `course` (passes added, never removed) and saves. Anything
+    /// wrong with `text` is an error and changes nothing. A current exercise that is now done
+    /// gives way to the next pending one.
+    pub fn import(&mut self, text: &str, course: &str) -> Result<Imported> {
+        let value: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
+        let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != EXPORT_FORMAT {
+            anyhow::bail!(
+                "not a progress export: its format is `{format}`, expected `{EXPORT_FORMAT}` (write one with `progress export`)"
+            );
+        }
+        let export: Export =
+            serde_json::from_value(value).context("not a valid progress export")?;
+        if export.course != course {
+            anyhow::bail!(
+                "this progress belongs to the course `{}`, not to `{course}`; nothing was imported",
+                export.course
+            );
+        }
+        let mut imported = Imported::default();
+        for name in &self.order {
+            if export
+                .exercises
+                .get(name)
+                .is_some_and(|e| e.done_at.is_some())
+            {
+                imported.passes += 1;
+                if !self.is_done(name) {
+                    imported.new_passes.push(name.clone());
+                }
+            }
+        }
+        self.merge(export.exercises);
+        if self
+            .order
+            .get(self.current)
+            .is_some_and(|n| self.is_done(n))
+            && let Some(next) = self.next_pending_from(self.current)
+        {
+            self.current = next;
+        }
+        self.save()?;
+        Ok(imported)
     }
 }
 

@@ -272,7 +272,10 @@ impl State {
         match app.advance(app.progress.current())? {
             Next::Exercise(next) => {
                 self.hint_step = 0;
-                println!("\nNext exercise: {}", next.path.display());
+                println!(
+                    "\nNext exercise: {}",
+                    term::path_link(&app.course.root, &next.path)
+                );
                 self.start(app, screen)?;
                 Ok(None)
             }
@@ -328,7 +331,10 @@ impl State {
         let ex = app.current();
         println!();
         progress::done_line(app.progress.done_count(), app.progress.total());
-        println!("Current exercise: {}", ex.path.display());
+        println!(
+            "Current exercise: {}",
+            term::path_link(&app.course.root, &ex.path)
+        );
         if passed {
             println!("Press `n` for the next exercise. {KEYS}");
         } else {
