@@ -39,9 +39,21 @@ pub enum Command {
         #[arg(long)]
         manual_next: bool,
         /// Poll for changes instead of using file-system events (for WSL drives, NFS, Docker
-        /// mounts and other places where saves go unnoticed).
+        /// mounts and other places where saves go unnoticed; watch mode also switches by itself
+        /// where it finds that events don't arrive, and says so).
         #[arg(long)]
         poll: bool,
+        /// Write the status stream instead of the screen: one JSON object a line
+        /// (`tokiolings-status/1`, docs/status-stream.md), for editor extensions.
+        #[arg(long)]
+        json: bool,
+        /// Open the current exercise in your editor whenever it changes: `code` in VS Code's
+        /// terminal, else $VISUAL, else $EDITOR.
+        #[arg(long)]
+        edit: bool,
+        /// The editor command (run by `sh -c`, with the file's path appended); implies --edit.
+        #[arg(long, value_name = "CMD")]
+        edit_cmd: Option<String>,
     },
     /// Check an exercise once and print the verdict
     Run {
@@ -303,6 +315,9 @@ mod tests {
             "hinglish",
             "--manual-next",
             "--poll",
+            "--json",
+            "--edit",
+            "--edit-cmd",
             "--force",
             "--section",
             "--exercise",

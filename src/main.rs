@@ -110,6 +110,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let command = cli.command.unwrap_or(Command::Watch {
         manual_next: false,
         poll: false,
+        json: false,
+        edit: false,
+        edit_cmd: None,
     });
     if let Command::Completions { shell } = command {
         cli::print_completions(shell);
@@ -128,7 +131,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         eprintln!("note: {note}");
     }
     match command {
-        Command::Watch { manual_next, poll } => watch::watch(&mut app, manual_next, poll).await,
+        Command::Watch {
+            manual_next,
+            poll,
+            json,
+            edit,
+            edit_cmd,
+        } => {
+            let opts = watch::Options {
+                manual_next,
+                poll,
+                json,
+                edit,
+                edit_cmd,
+            };
+            watch::watch(&mut app, opts).await
+        }
         Command::Run { done: true, .. } => run::run_done(&mut app).await,
         Command::Run { name, .. } => run::run(&mut app, name.as_deref()).await,
         Command::Hint { name, lang, more } => {

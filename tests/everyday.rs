@@ -410,3 +410,112 @@ fn run_done_names_an_exercise_that_no_longer_passes() {
     ));
     assert_eq!(list["done"], 2);
 }
+
+/// An exclusive `flock` on `path` (created), as a running cargo holds on its build directory.
+fn hold_lock(path: &Path) -> std::fs::File {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .unwrap();
+    rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    f
+}
+
+/// The shipped editor set-up gives rust-analyzer its own target directory, so its `cargo
+/// check` and the grader's builds never wait for each other's build lock. Each side is run
+/// while the other side's lock is held, as during a long build; the control shows that the
+/// held lock is the one cargo waits for. (The bounds only turn a hang into a failure.)
+#[test]
+fn the_editors_cargo_check_and_the_grader_never_wait_for_each_other() {
+    use std::time::Duration;
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let settings = json(&std::fs::read_to_string(repo.join(".vscode/settings.json")).unwrap());
+    let editor_dir = settings["rust-analyzer.cargo.targetDir"]
+        .as_str()
+        .expect(".vscode/settings.json sets rust-analyzer.cargo.targetDir")
+        .to_string();
+    let ra: toml::Value =
+        toml::from_str(&std::fs::read_to_string(repo.join("rust-analyzer.toml")).unwrap()).unwrap();
+    assert_eq!(ra["cargo"]["targetDir"].as_str(), Some(editor_dir.as_str()));
+
+    let course = course_copy("course");
+    let dir = course.path();
+    let cargo_check = |target: &Path| {
+        let mut cmd = assert_cmd::Command::new("cargo");
+        cmd.current_dir(dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .args(["check", "--workspace", "--all-targets", "--target-dir"])
+            .arg(target)
+            .timeout(Duration::from_secs(300));
+        cmd
+    };
+    let editor = dir.join(&editor_dir);
+    let grader = dir.join("target");
+
+    // The editor's check is running: the grader builds and judges all the same.
+    let lock = hold_lock(&editor.join("debug/.cargo-lock"));
+    let out = tokiolings(dir)
+        .args(["run", "passes"])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    drop(lock);
+
+    // The grader is building: the editor's check runs all the same.
+    let lock = hold_lock(&grader.join("debug/.cargo-lock"));
+    let out = cargo_check(&editor).output().unwrap();
+    assert!(out.status.code().is_some(), "cargo check did not finish");
+    assert!(
+        !stderr_of(&out).contains("Blocking waiting for file lock"),
+        "{}",
+        stderr_of(&out)
+    );
+
+    // Control: a check into the grader's directory does wait for that lock.
+    let mut blocked = Std::new("cargo")
+        .current_dir(dir)
+        .env_remove("CARGO_TARGET_DIR")
+        .args(["check", "--workspace", "--all-targets", "--target-dir"])
+        .arg(&grader)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = blocked.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("cargo-stderr".into())
+        .spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stderr)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let _ = tx.send(line);
+            }
+        })
+        .unwrap();
+    let give_up = std::time::Instant::now() + Duration::from_secs(120);
+    let mut waited = false;
+    while let Ok(line) =
+        rx.recv_timeout(give_up.saturating_duration_since(std::time::Instant::now()))
+    {
+        if line.contains("Blocking waiting for file lock") {
+            waited = true;
+            break;
+        }
+    }
+    blocked.kill().unwrap();
+    blocked.wait().unwrap();
+    drop(lock);
+    assert!(waited, "cargo did not wait for the held lock");
+}
