@@ -98,11 +98,11 @@ fn has_colour(text: &str) -> bool {
 }
 
 /// `tokiolings COMMAND` in a pseudo-terminal: everything it wrote (escape sequences kept).
-fn in_pty(course: &Path, command: &str, env: &[(&str, &str)]) -> String {
+fn in_pty(course: &Path, command: &[&str], env: &[(&str, &str)]) -> String {
     let mut cmd = Std::new(assert_cmd::cargo::cargo_bin("tokiolings"));
     cmd.arg("--course")
         .arg(course)
-        .arg(command)
+        .args(command)
         .env_remove("NO_COLOR")
         .env_remove("FORCE_HYPERLINK")
         .env_remove("CLICOLOR_FORCE")
@@ -124,26 +124,26 @@ fn colours_and_links_only_where_the_terminal_and_no_color_allow() {
     );
     // A terminal known to show links, colours allowed: both.
     let wezterm = [("TERM_PROGRAM", "WezTerm")];
-    let shown = in_pty(dir, "hint", &wezterm);
+    let shown = in_pty(dir, &["hint"], &wezterm);
     assert!(
         shown.contains(&link),
         "no link in a WezTerm pty:\n{shown:?}"
     );
     assert!(
-        has_colour(&in_pty(dir, "list", &wezterm)),
+        has_colour(&in_pty(dir, &["list"], &wezterm)),
         "no colour in a pty"
     );
     // NO_COLOR: neither colours nor links.
     let no_color = [("TERM_PROGRAM", "WezTerm"), ("NO_COLOR", "1")];
-    let shown = in_pty(dir, "hint", &no_color);
+    let shown = in_pty(dir, &["hint"], &no_color);
     assert!(
         !shown.contains("\u{1b}]8;"),
         "a link despite NO_COLOR:\n{shown:?}"
     );
-    let shown = in_pty(dir, "list", &no_color);
+    let shown = in_pty(dir, &["list"], &no_color);
     assert!(!has_colour(&shown), "colour despite NO_COLOR:\n{shown:?}");
     // A terminal not known to show links: none.
-    let shown = in_pty(dir, "hint", &[("TERM_PROGRAM", "unknown-term")]);
+    let shown = in_pty(dir, &["hint"], &[("TERM_PROGRAM", "unknown-term")]);
     assert!(!shown.contains("\u{1b}]8;"), "{shown:?}");
 
     // A pipe: plain text, colours or not asked; FORCE_HYPERLINK=1 still links.
@@ -518,4 +518,26 @@ fn the_editors_cargo_check_and_the_grader_never_wait_for_each_other() {
     blocked.wait().unwrap();
     drop(lock);
     assert!(waited, "cargo did not wait for the held lock");
+}
+
+#[test]
+fn a_report_file_is_plain_text_even_when_run_in_a_terminal() {
+    let course = course_copy("course");
+    let dir = course.path();
+    let report = dir.join("report.txt");
+    let shown = in_pty(
+        dir,
+        &["check-all", "--output", report.to_str().unwrap()],
+        &[],
+    );
+    assert!(shown.contains("Report written to"), "{shown:?}");
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert!(text.contains("passes") && text.contains("fail"), "{text}");
+    assert!(
+        !text.contains('\u{1b}'),
+        "escape sequences in the file:\n{text:?}"
+    );
+    // The same summary on the terminal is coloured.
+    let shown = in_pty(dir, &["check-all"], &[]);
+    assert!(has_colour(&shown), "{shown:?}");
 }
