@@ -61,7 +61,9 @@ impl Screen {
     /// Starts a new "page": a cleared screen on a terminal, a separator line in a pipe.
     fn page(&self) {
         if self.json {
-        } else if self.tty {
+            return;
+        }
+        if self.tty {
             let _ = console::Term::stdout().clear_screen();
         } else {
             println!("────────────────────────────────────────");
