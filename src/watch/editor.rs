@@ -46,7 +46,11 @@ pub fn choose(
             command: cmd.to_string(),
         });
     }
+    let path_var = env("PATH").unwrap_or_default();
     if env("TERM_PROGRAM").as_deref() == Some("vscode") {
+        if !on_path("code", &path_var) {
+            return Err("this is VS Code's terminal, but its `code` command is not on PATH (VS Code: \"Shell Command: Install 'code' command in PATH\"), or pass --edit-cmd CMD".into());
+        }
         // `-r`: the window this terminal belongs to, not a new one.
         return Ok(Editor {
             command: "code -r".into(),
@@ -70,7 +74,25 @@ pub fn choose(
             "${var} is `{cmd}`, which runs in this terminal, where watch mode is: open the file in another terminal, or pass --edit-cmd with an editor that opens its own window (e.g. `code -r`)"
         ));
     }
+    // Checked here, not left to `sh`: the editor runs without a terminal, so its "not found"
+    // would be seen by no one.
+    if !on_path(program, &path_var) {
+        return Err(format!(
+            "${var} is `{cmd}`, but `{program}` is not found (on PATH); pass --edit-cmd CMD"
+        ));
+    }
     Ok(Editor { command: cmd })
+}
+
+/// Whether `program` can be run: a path to a file, or a file in one of `path_var`'s directories.
+fn on_path(program: &str, path_var: &str) -> bool {
+    if program.contains('/') {
+        return Path::new(program).is_file();
+    }
+    path_var
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .any(|d| Path::new(d).join(program).is_file())
 }
 
 impl Editor {
@@ -109,7 +131,16 @@ mod tests {
 
     #[test]
     fn the_editor_is_chosen_in_the_documented_order() {
-        let pick = |cmd: Option<&str>, vars: &[(&str, &str)]| choose(cmd, env(vars));
+        let bin = tempfile::tempdir().unwrap();
+        for name in ["code", "subl", "gedit", "nvim"] {
+            std::fs::write(bin.path().join(name), "").unwrap();
+        }
+        let path = format!("/nonexistent:{}", bin.path().display());
+        let pick = |cmd: Option<&str>, vars: &[(&str, &str)]| {
+            let mut vars = vars.to_vec();
+            vars.push(("PATH", &path));
+            choose(cmd, env(&vars))
+        };
         let all = [
             ("TERM_PROGRAM", "vscode"),
             ("VISUAL", "subl -w"),
@@ -120,8 +151,20 @@ mod tests {
         assert_eq!(pick(None, &all[1..]).unwrap().command, "subl -w");
         assert_eq!(pick(None, &all[2..]).unwrap().command, "gedit");
         assert!(pick(None, &[]).unwrap_err().contains("--edit-cmd"));
-        let err = pick(None, &[("EDITOR", "/usr/bin/nvim")]).unwrap_err();
-        assert!(err.contains("$EDITOR is `/usr/bin/nvim`"), "{err}");
+        let err = pick(None, &[("EDITOR", "nvim")]).unwrap_err();
+        assert!(
+            err.contains("$EDITOR is `nvim`, which runs in this terminal"),
+            "{err}"
+        );
+        // Not installed: said now, not lost in a terminal-less `sh`.
+        let err = pick(None, &[("VISUAL", "kate")]).unwrap_err();
+        assert!(err.contains("`kate` is not found"), "{err}");
+        let err = choose(
+            None,
+            env(&[("TERM_PROGRAM", "vscode"), ("PATH", "/nonexistent")]),
+        )
+        .unwrap_err();
+        assert!(err.contains("`code` command is not on PATH"), "{err}");
         // Asked for by name, a terminal editor is the learner's choice.
         assert_eq!(pick(Some("vim"), &[]).unwrap().command, "vim");
     }
