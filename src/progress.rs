@@ -180,9 +180,7 @@ impl Progress {
         let json = serde_json::to_string_pretty(&file)? + "\n";
         write_atomically(&self.path, json.as_bytes())
     }
-}
 
-impl Progress {
     /// Keeps the larger attempt count and the earlier pass of each exercise: a pass is never lost.
     fn merge(&mut self, theirs: BTreeMap<String, Entry>) {
         for (name, theirs) in theirs {
@@ -360,6 +358,45 @@ mod tests {
         p.save().unwrap();
         let text = std::fs::read_to_string(dir.path().join(PROGRESS_FILE)).unwrap();
         assert!(text.contains("\"gone\""), "{text}");
+    }
+
+    #[test]
+    fn import_merges_keeping_the_earlier_pass_and_refuses_another_course() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = course(dir.path());
+        let (mut ours, _) = Progress::load(&c).unwrap();
+        ours.entries.insert(
+            "a".into(),
+            Entry {
+                attempts: 5,
+                done_at: Some("2026-01-02T00:00:00Z".into()),
+            },
+        );
+        let theirs = r#"{"format":"tokiolings-progress-export/1","course":"x","exported_at":"2026-01-03T00:00:00Z",
+            "exercises":{"a":{"attempts":2,"done_at":"2026-01-01T00:00:00Z"},"b":{"attempts":1,"done_at":"2026-01-01T00:00:00Z"},"c":{"attempts":3}}}"#;
+        let before = ours.entries.clone();
+        let err = ours.import(theirs, "y").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("course `x`, not to `y`"),
+            "{err:#}"
+        );
+        assert_eq!(ours.entries, before);
+        let imported = ours.import(theirs, "x").unwrap();
+        assert_eq!(
+            (imported.passes, imported.new_passes),
+            (2, vec!["b".to_string()])
+        );
+        let a = ours.entry("a").unwrap();
+        assert_eq!(
+            (a.attempts, a.done_at.as_deref()),
+            (5, Some("2026-01-01T00:00:00Z"))
+        );
+        assert!(ours.is_done("b") && !ours.is_done("c"));
+        assert_eq!(ours.entry("c").unwrap().attempts, 3);
+        // `a` was current and is done: the next pending exercise is.
+        assert_eq!(ours.current(), 2);
+        let (saved, _) = Progress::load(&c).unwrap();
+        assert_eq!(saved.done_count(), 2);
     }
 
     #[test]
