@@ -15,12 +15,15 @@ pub async fn run(app: &mut App, name: Option<&str>) -> Result<u8> {
     let r = app
         .check_and_record(&ex, &Spinner::checking(&ex.name))
         .await?;
-    print!("{}", term::verdict(&ex, &r));
+    print!("{}", term::verdict_linked(&app.course.root, &ex, &r));
     if !r.passed() {
         println!("\nStuck? `cargo run -- hint {}`", ex.name);
         return Ok(exit::NOT_PASSED);
     }
-    println!("Solution for comparison: {}", ex.sol_path.display());
+    println!(
+        "Solution for comparison: {}",
+        term::path_link(&app.course.root, &ex.sol_path)
+    );
     if name.is_none() || i == app.progress.current() {
         match app.advance(i)? {
             Next::Exercise(next) => println!("Next exercise: {}", next.name),

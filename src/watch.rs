@@ -519,7 +519,7 @@ impl State {
         app.record(std::slice::from_ref(&result))?;
         self.last_passed = result.passed();
         screen.emit(|| status::verdict(&result));
-        screen.say_raw(term::verdict(&ex, &result));
+        screen.say_raw(term::verdict_linked(&app.course.root, &ex, &result));
         if !result.passed() || manual_next {
             emit_progress(app, screen);
         }
@@ -535,7 +535,7 @@ impl State {
         }
         screen.say(format_args!(
             "Solution for comparison: {}",
-            ex.sol_path.display()
+            term::path_link(&app.course.root, &ex.sol_path)
         ));
         if manual_next {
             self.footer(app, screen, true);

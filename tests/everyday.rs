@@ -133,6 +133,25 @@ fn colours_and_links_only_where_the_terminal_and_no_color_allow() {
         has_colour(&in_pty(dir, &["list"], &wezterm)),
         "no colour in a pty"
     );
+    // Verdicts link each `path:line:col` of the exercise: the failing assertion, the compile error.
+    let url = |name: &str| {
+        format!(
+            "\u{1b}]8;;file://{}/exercises/basics/{name}.rs\u{1b}\\",
+            dir.canonicalize().unwrap().display()
+        )
+    };
+    let shown = in_pty(dir, &["run", "fails"], &wezterm);
+    let assertion = format!(
+        "{}exercises/basics/fails.rs:15:9\u{1b}]8;;\u{1b}\\",
+        url("fails")
+    );
+    assert!(shown.contains(&assertion), "{shown:?}");
+    let shown = in_pty(dir, &["run", "broken"], &wezterm);
+    let error = format!(
+        "{}exercises/basics/broken.rs:2:7\u{1b}]8;;\u{1b}\\",
+        url("broken")
+    );
+    assert!(shown.contains(&error), "{shown:?}");
     // NO_COLOR: neither colours nor links.
     let no_color = [("TERM_PROGRAM", "WezTerm"), ("NO_COLOR", "1")];
     let shown = in_pty(dir, &["hint"], &no_color);

@@ -51,10 +51,51 @@ pub fn path_link(root: &Path, rel: &Path) -> String {
     if !hyperlinks() {
         return shown;
     }
-    format!(
-        "\x1b]8;;{}\x1b\\{shown}\x1b]8;;\x1b\\",
-        file_url(&root.join(rel))
+    osc8(&file_url(&root.join(rel)), &shown)
+}
+
+/// An OSC 8 hyperlink: `shown`, linked to `url`.
+fn osc8(url: &str, shown: &str) -> String {
+    format!("\x1b]8;;{url}\x1b\\{shown}\x1b]8;;\x1b\\")
+}
+
+/// The verdict as `run` and `watch` show it: [`verdict`], with each `path:line:col` of the
+/// exercise's file (rustc's `-->` lines, the first error, a failing assertion's `(at …)`)
+/// linked to the file when [`hyperlinks`] allows.
+pub fn verdict_linked(root: &Path, ex: &Exercise, r: &ExerciseResult) -> String {
+    let text = verdict(ex, r);
+    if !hyperlinks() {
+        return text;
+    }
+    link_locations(
+        &text,
+        &ex.path.to_string_lossy(),
+        &file_url(&root.join(&ex.path)),
     )
+}
+
+/// Every `rel` in `text`, with its `:line:col` (or `:line`), linked to `url`.
+fn link_locations(text: &str, rel: &str, url: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(rel) {
+        let mut end = i + rel.len();
+        // Up to two `:digits` groups: the line, then the column.
+        for _ in 0..2 {
+            let digits = rest[end..]
+                .strip_prefix(':')
+                .map_or(0, |t| t.bytes().take_while(u8::is_ascii_digit).count());
+            if digits == 0 {
+                break;
+            }
+            end += 1 + digits;
+        }
+        out.push_str(&rest[..i]);
+        out.push_str(&osc8(url, &rest[i..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A `file://` URL of an absolute path, percent-encoding all but unreserved bytes and `/`.
@@ -327,6 +368,25 @@ mod tests {
             file_url(Path::new("/home/a b/ex%1/é.rs")),
             "file:///home/a%20b/ex%251/%C3%A9.rs"
         );
+    }
+
+    #[test]
+    fn locations_of_the_exercise_are_linked_with_line_and_column() {
+        let text = "--> ex/a.rs:2:7\nFix: ex/a.rs:2:7: error\n(at ex/a.rs:15:9)\nex/a.rs: x ex/a.rsx ex/b.rs:1:1";
+        let linked = link_locations(text, "ex/a.rs", "U");
+        let l = |s: &str| osc8("U", s);
+        assert_eq!(
+            linked,
+            format!(
+                "--> {}\nFix: {}: error\n(at {})\n{}: x {}x ex/b.rs:1:1",
+                l("ex/a.rs:2:7"),
+                l("ex/a.rs:2:7"),
+                l("ex/a.rs:15:9"),
+                l("ex/a.rs"),
+                l("ex/a.rs")
+            )
+        );
+        assert_eq!(console::strip_ansi_codes(&linked), text);
     }
 
     #[test]
