@@ -14,8 +14,10 @@
 //   then is `child.stdout` a handle you can read;
 // - a pipe holds only so much (often 64 KiB). A child that writes more waits until someone reads,
 //   so read the output *while* the child runs, and wait for its exit after that;
-// - dropping a `Child` does not stop the program: it keeps running on its own, unless the command
-//   was built with `kill_on_drop(true)` (or you kill it yourself).
+// - dropping a `Child` does not stop the program: it keeps running on its own. To stop it, kill
+//   it *and wait for it*: until its parent has waited for it, a dead child lingers as a "zombie"
+//   process. (`kill_on_drop(true)` only sends the signal, and leaves the waiting to a background
+//   clean-up at some later time.)
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -37,7 +39,6 @@ pub async fn run_script(script: &str, limit: Duration) -> Result<Vec<String>, Ru
         .arg("-c")
         .arg(script)
         .stdout(Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .map_err(RunError::Io)?;
     let pid = child
@@ -56,9 +57,14 @@ pub async fn run_script(script: &str, limit: Duration) -> Result<Vec<String>, Ru
         }
         Ok(out)
     };
-    match tokio::time::timeout(limit, work).await {
+    let outcome = tokio::time::timeout(limit, work).await;
+    match outcome {
         Ok(result) => result.map_err(RunError::Io),
-        Err(_elapsed) => Err(RunError::TimedOut { pid }),
+        Err(_elapsed) => {
+            // Kills the script and waits until it is gone, so that no zombie is left behind.
+            child.kill().await.map_err(RunError::Io)?;
+            Err(RunError::TimedOut { pid })
+        }
     }
 }
 
@@ -76,16 +82,14 @@ mod tests {
     // script that is meant to overstay, generous ones (for a shell that echoes) for the rest.
     const PLENTY: Duration = Duration::from_secs(2);
 
-    /// Is `pid` still running? A killed child that nobody has reaped yet shows as a zombie (`Z`):
-    /// that counts as gone.
-    fn still_running(pid: u32) -> bool {
+    /// What `ps` says about `pid`: nothing when there is no such process, `Z...` for a zombie
+    /// (a child that has died but that its parent has not waited for yet).
+    fn process_state(pid: u32) -> String {
         let out = std::process::Command::new("ps")
             .args(["-o", "stat=", "-p", &pid.to_string()])
             .output()
             .expect("cannot run `ps`");
-        let stat = String::from_utf8_lossy(&out.stdout);
-        let stat = stat.trim();
-        !stat.is_empty() && !stat.starts_with('Z')
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     #[tokio::test]
@@ -122,26 +126,24 @@ mod tests {
             Err(RunError::TimedOut { pid }) => pid,
             other => panic!("a 30 s script with a 100 ms limit should time out, got {other:?}"),
         };
-        // The kill signal is sent when run_script returns; give the OS a moment to deliver it.
-        let mut alive = still_running(pid);
-        for _ in 0..25 {
-            if !alive {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-            alive = still_running(pid);
-        }
-        if alive {
+        let state = process_state(pid);
+        if !state.is_empty() && !state.starts_with('Z') {
             // Don't leave it behind for the next test run.
             let _ = std::process::Command::new("kill")
                 .arg(pid.to_string())
                 .status();
         }
         assert!(
-            !alive,
-            "the timed-out script (pid {pid}) is still running: giving up on a child, or \
-             dropping its `Child`, doesn't stop it. Build the command with `kill_on_drop(true)`, \
-             or kill it yourself"
+            !state.starts_with('Z'),
+            "the timed-out script (pid {pid}) was killed but is still a zombie: a dead child stays \
+             in the process table until its parent waits for it. Kill it and wait for it \
+             (`child.kill().await` does both) before run_script returns"
+        );
+        assert!(
+            state.is_empty(),
+            "the timed-out script (pid {pid}) is still running (ps: {state}): giving up on a \
+             child, or dropping its `Child`, doesn't stop it. Kill it, and wait for it, before \
+             run_script returns"
         );
     }
 }
