@@ -32,11 +32,15 @@ pub enum ShipError {
 
 /// Forwards the lines of `input` to `collector` in batches until the input ends or `stop` is
 /// cancelled. Returns how many lines were forwarded.
-pub async fn ship(
-    input: impl AsyncRead + Unpin,
-    mut collector: impl AsyncWrite + Unpin,
+pub async fn ship<R, W>(
+    input: R,
+    mut collector: W,
     stop: CancellationToken,
-) -> Result<usize, ShipError> {
+) -> Result<usize, ShipError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let lines = LinesStream::new(BufReader::new(input).lines()).map_while(Result::ok);
     // On `stop`, the *source* ends: the batching adapter then hands on its half-full batch and
     // ends too, so the loop below drains everything that was read.

@@ -40,11 +40,15 @@ pub enum ShipError {
 
 /// Forwards the lines of `input` to `collector` in batches until the input ends or `stop` is
 /// cancelled. Returns how many lines were forwarded.
-pub async fn ship(
-    input: impl AsyncRead + Unpin,
-    mut collector: impl AsyncWrite + Unpin,
+pub async fn ship<R, W>(
+    input: R,
+    mut collector: W,
     stop: CancellationToken,
-) -> Result<usize, ShipError> {
+) -> Result<usize, ShipError>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     let lines = LinesStream::new(BufReader::new(input).lines()).map_while(Result::ok);
     let batches = lines.chunks_timeout(MAX_BATCH, WINDOW);
     tokio::pin!(batches);
