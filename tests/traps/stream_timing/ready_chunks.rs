@@ -50,9 +50,9 @@ mod tests {
     use tokio::time::{Instant, sleep_until, timeout};
     use tokio_stream::wrappers::ReceiverStream;
 
-    /// A sensor that sends `readings[i]` at `at_ms[i]` ms, then says nothing more: it never ends
-    /// unless `hang_up` (then it ends right after its last reading).
-    fn sensor(readings: &[(u64, u32)], hang_up: bool) -> ReceiverStream<u32> {
+    /// A sensor that sends each `(at_ms, value)` at its time, then says nothing more. It hangs up
+    /// (its stream ends) at `hang_up_ms`, or never, like a broken sensor, if that is `None`.
+    fn sensor(readings: &[(u64, u32)], hang_up_ms: Option<u64>) -> ReceiverStream<u32> {
         let (tx, rx) = mpsc::channel(16);
         let readings = readings.to_vec();
         let start = Instant::now();
@@ -61,9 +61,10 @@ mod tests {
                 sleep_until(start + Duration::from_millis(at_ms)).await;
                 tx.send(value).await.expect("batches dropped the sensor");
             }
-            if !hang_up {
+            match hang_up_ms {
+                Some(at_ms) => sleep_until(start + Duration::from_millis(at_ms)).await,
                 // A broken sensor: the channel stays open, and nothing more comes.
-                std::future::pending::<()>().await;
+                None => std::future::pending::<()>().await,
             }
         });
         ReceiverStream::new(rx)
@@ -96,7 +97,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn full_batches_go_at_once_and_lonely_readings_after_the_window() {
         let readings = [(0, 1), (10, 2), (500, 3), (510, 4), (520, 5), (530, 6)];
-        let (got, _) = collect(batches(sensor(&readings, false))).await;
+        let (got, _) = collect(batches(sensor(&readings, Some(3000)))).await;
         assert_eq!(
             got,
             vec![(100, vec![1, 2]), (520, vec![3, 4, 5]), (630, vec![6])],
@@ -109,7 +110,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_silent_sensor_ends_the_batches() {
         let readings = [(0, 1), (400, 2), (1300, 3)];
-        let (got, ended) = collect(batches(sensor(&readings, false))).await;
+        let (got, ended) = collect(batches(sensor(&readings, None))).await;
         assert_eq!(
             got,
             vec![(100, vec![1]), (500, vec![2]), (1400, vec![3])],
@@ -125,7 +126,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_sensor_that_hangs_up_ends_the_batches_at_once() {
-        let (got, ended) = collect(batches(sensor(&[(0, 7), (20, 8)], true))).await;
+        let (got, ended) = collect(batches(sensor(&[(0, 7), (20, 8)], Some(20)))).await;
         assert_eq!(
             got,
             vec![(20, vec![7, 8])],
