@@ -44,10 +44,12 @@ pub async fn check_all(app: &mut App, format: Format, output: Option<&Path>) -> 
     Ok(if all { exit::OK } else { exit::NOT_PASSED })
 }
 
-/// Writes a report to `output` (atomically), or prints it.
+/// Writes a report to `output` (atomically), or prints it. A file gets plain text: the colours
+/// chosen for a terminal on standard output don't belong in it.
 pub fn write_report(output: Option<&Path>, text: &str) -> Result<()> {
     match output {
         Some(path) => {
+            let text = console::strip_ansi_codes(text);
             write_atomically(path, text.as_bytes())
                 .with_context(|| format!("failed to write the report to {}", path.display()))?;
             eprintln!("Report written to {}", path.display());

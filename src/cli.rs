@@ -39,14 +39,30 @@ pub enum Command {
         #[arg(long)]
         manual_next: bool,
         /// Poll for changes instead of using file-system events (for WSL drives, NFS, Docker
-        /// mounts and other places where saves go unnoticed).
+        /// mounts and other places where saves go unnoticed; watch mode also switches by itself
+        /// where it finds that events don't arrive, and says so).
         #[arg(long)]
         poll: bool,
+        /// Write the status stream instead of the screen: one JSON object a line
+        /// (`tokiolings-status/1`, docs/status-stream.md), for editor extensions.
+        #[arg(long)]
+        json: bool,
+        /// Open the current exercise in your editor whenever it changes: `code` in VS Code's
+        /// terminal, else $VISUAL, else $EDITOR.
+        #[arg(long)]
+        edit: bool,
+        /// The editor command (run by `sh -c`, with the file's path appended); implies --edit.
+        #[arg(long, value_name = "CMD")]
+        edit_cmd: Option<String>,
     },
     /// Check an exercise once and print the verdict
     Run {
         /// Exercise name (default: the current one).
         name: Option<String>,
+        /// Re-check every exercise you have already passed and name any that no longer pass
+        /// (exit 1 if one doesn't). Your passes are kept either way.
+        #[arg(long, conflicts_with = "name")]
+        done: bool,
     },
     /// Show the hint of an exercise
     Hint {
@@ -59,7 +75,11 @@ pub enum Command {
         more: bool,
     },
     /// List every exercise with its status, by section
-    List,
+    List {
+        /// `json`: the versioned `tokiolings-list/1` format (README, "Commands").
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Check every exercise (in parallel) and print a summary
     CheckAll {
         #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -69,7 +89,21 @@ pub enum Command {
         output: Option<PathBuf>,
     },
     /// Restore an exercise as shipped (your version is backed up first)
-    Reset { name: String },
+    Reset {
+        #[arg(required_unless_present = "all")]
+        name: Option<String>,
+        /// Restore every exercise you changed (each one is backed up first).
+        #[arg(long, conflicts_with = "name")]
+        all: bool,
+    },
+    /// Move your progress to another machine or copy of the course
+    #[command(subcommand)]
+    Progress(ProgressCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(
+        after_help = "For example: tokiolings completions bash > ~/.local/share/bash-completion/completions/tokiolings"
+    )]
+    Completions { shell: clap_complete::Shell },
     /// Show where an exercise's solution is (once you have solved it)
     Solution {
         name: String,
@@ -85,6 +119,14 @@ pub enum Command {
     /// Commands for course authors
     #[command(subcommand)]
     Dev(DevCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProgressCommand {
+    /// Write your progress as JSON (`tokiolings-progress-export/1`) to FILE, or to standard output
+    Export { file: Option<PathBuf> },
+    /// Merge progress exported from this course: passes are added, never lost
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -247,6 +289,13 @@ pub struct LimitArgs {
     pub build_memory_mib: u64,
 }
 
+/// Writes the completion script for `shell` to standard output.
+pub fn print_completions(shell: clap_complete::Shell) {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    clap_complete::generate(shell, &mut cmd, "tokiolings", &mut std::io::stdout());
+}
+
 impl GradeArgs {
     pub fn into_options(self) -> GradeOptions {
         let l = self.limits;
@@ -335,6 +384,9 @@ mod tests {
             "hinglish",
             "--manual-next",
             "--poll",
+            "--json",
+            "--edit",
+            "--edit-cmd",
             "--force",
             "--section",
             "--exercise",
@@ -350,6 +402,13 @@ mod tests {
             "--build-timeout=0",
             "--help",
             "-h",
+            "completions",
+            "bash",
+            "progress",
+            "export",
+            "import",
+            "--all",
+            "--done",
             "--version",
             "-V",
             "--",

@@ -5,8 +5,9 @@
 //! from `source`) → `verdict` → `report` (the result model) → `render` (all presentation).
 //! The core never prints and never sees clap (`cli` turns arguments into plain options).
 //!
-//! Commands, a module each: `watch`, `run`, `show` (hint, list), `check_all`, `reset`
-//! (reset, solution), `grade`, `aggregate`, `dev` (check, update).
+//! Commands, a module each: `watch`, `run` (run, run --done), `show` (hint, list), `check_all`,
+//! `reset` (reset, solution), `transfer` (progress export/import), `grade`, `aggregate`, `dev`
+//! (check, update).
 
 mod aggregate;
 mod app;
@@ -28,6 +29,7 @@ mod shipped;
 mod show;
 mod source;
 mod supervise;
+mod transfer;
 mod verdict;
 mod watch;
 
@@ -37,7 +39,7 @@ use std::time::Duration;
 use clap::Parser;
 
 use crate::app::App;
-use crate::cli::{Cli, Command, DevCommand, Lang};
+use crate::cli::{Cli, Command, DevCommand, Lang, ProgressCommand};
 
 fn main() -> ExitCode {
     // Grade mode's sandbox helper: a process of its own, before any runtime or argument parsing.
@@ -80,7 +82,10 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("{} {e:#}", console::style("error:").red().bold());
+            eprintln!(
+                "{} {e:#}",
+                console::style("error:").for_stderr().red().bold()
+            );
             ExitCode::from(exit::ERROR)
         }
     }
@@ -107,7 +112,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
     let command = cli.command.unwrap_or(Command::Watch {
         manual_next: false,
         poll: false,
+        json: false,
+        edit: false,
+        edit_cmd: None,
     });
+    if let Command::Completions { shell } = command {
+        cli::print_completions(shell);
+        return Ok(exit::OK);
+    }
     if let Command::Dev(DevCommand::Update) = command {
         // Must work while the [[bin]] list is missing or stale, so no App (no cargo) here.
         return dev::update(&root);
@@ -130,16 +142,40 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         eprintln!("note: {note}");
     }
     match command {
-        Command::Watch { manual_next, poll } => watch::watch(&mut app, manual_next, poll).await,
-        Command::Run { name } => run::run(&mut app, name.as_deref()).await,
+        Command::Watch {
+            manual_next,
+            poll,
+            json,
+            edit,
+            edit_cmd,
+        } => {
+            let opts = watch::Options {
+                manual_next,
+                poll,
+                json,
+                edit,
+                edit_cmd,
+            };
+            watch::watch(&mut app, opts).await
+        }
+        Command::Run { done: true, .. } => run::run_done(&mut app).await,
+        Command::Run { name, .. } => run::run(&mut app, name.as_deref()).await,
         Command::Hint { name, lang, more } => {
             show::hint(&app, name.as_deref(), lang == Lang::Hinglish, more)
         }
-        Command::List => show::list(&app),
+        Command::List { format } => show::list(&app, format == cli::Format::Json),
         Command::CheckAll { format, output } => {
             check_all::check_all(&mut app, format.into(), output.as_deref()).await
         }
-        Command::Reset { name } => reset::reset(&mut app, &name),
+        Command::Reset { all: true, .. } => reset::reset_all(&app),
+        Command::Reset { name, .. } => reset::reset(
+            &app,
+            name.as_deref().expect("clap requires NAME without --all"),
+        ),
+        Command::Progress(ProgressCommand::Export { file }) => {
+            transfer::export(&app, file.as_deref())
+        }
+        Command::Progress(ProgressCommand::Import { file }) => transfer::import(&mut app, &file),
         Command::Solution { name, force } => reset::solution(&app, &name, force),
         Command::Dev(DevCommand::Check {
             repeat,
@@ -151,7 +187,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
             };
             dev::check(&mut app, opts).await
         }
-        Command::Grade(_) | Command::Aggregate(_) | Command::Dev(DevCommand::Update) => {
+        Command::Grade(_)
+        | Command::Aggregate(_)
+        | Command::Dev(DevCommand::Update)
+        | Command::Completions { .. } => {
             unreachable!("handled above")
         }
     }

@@ -15,6 +15,8 @@ use crate::fsutil::{now_rfc3339, write_atomically};
 
 pub const PROGRESS_FILE: &str = ".tokiolings-progress.json";
 const FORMAT: &str = "tokiolings-progress/1";
+/// `progress export`'s file: the progress file's fields plus the course it belongs to.
+pub const EXPORT_FORMAT: &str = "tokiolings-progress-export/1";
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
@@ -31,6 +33,26 @@ struct File {
     current: Option<String>,
     #[serde(default)]
     exercises: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Export {
+    format: String,
+    course: String,
+    exported_at: String,
+    #[serde(default)]
+    current: Option<String>,
+    #[serde(default)]
+    exercises: BTreeMap<String, Entry>,
+}
+
+/// What an import added.
+#[derive(Debug, Default)]
+pub struct Imported {
+    /// Exercises of this course the export had passed.
+    pub passes: usize,
+    /// Of those, the ones not passed here before, in course order.
+    pub new_passes: Vec<String>,
 }
 
 #[derive(Debug)]
@@ -148,14 +170,7 @@ impl Progress {
         // saving at the same moment cannot both merge the old file and drop each other's pass.
         let _lock = lock_dir(self.path.parent().unwrap_or(Path::new(".")));
         if let Ok(Some(disk)) = read(&self.path) {
-            for (name, theirs) in disk.exercises {
-                let ours = self.entries.entry(name).or_default();
-                ours.attempts = ours.attempts.max(theirs.attempts);
-                ours.done_at = match (ours.done_at.take(), theirs.done_at) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                };
-            }
+            self.merge(disk.exercises);
         }
         let file = File {
             format: FORMAT.into(),
@@ -164,6 +179,75 @@ impl Progress {
         };
         let json = serde_json::to_string_pretty(&file)? + "\n";
         write_atomically(&self.path, json.as_bytes())
+    }
+
+    /// Keeps the larger attempt count and the earlier pass of each exercise: a pass is never lost.
+    fn merge(&mut self, theirs: BTreeMap<String, Entry>) {
+        for (name, theirs) in theirs {
+            let ours = self.entries.entry(name).or_default();
+            ours.attempts = ours.attempts.max(theirs.attempts);
+            ours.done_at = match (ours.done_at.take(), theirs.done_at) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+    }
+
+    /// This progress as a `tokiolings-progress-export/1` document of course `course`.
+    pub fn export(&self, course: &str) -> String {
+        let export = Export {
+            format: EXPORT_FORMAT.into(),
+            course: course.into(),
+            exported_at: now_rfc3339(),
+            current: self.order.get(self.current).cloned(),
+            exercises: self.entries.clone(),
+        };
+        serde_json::to_string_pretty(&export).expect("plain data serializes") + "\n"
+    }
+
+    /// Merges an export of course `course` (passes added, never removed) and saves. Anything
+    /// wrong with `text` is an error and changes nothing. A current exercise that is now done
+    /// gives way to the next pending one.
+    pub fn import(&mut self, text: &str, course: &str) -> Result<Imported> {
+        let value: serde_json::Value = serde_json::from_str(text).context("not valid JSON")?;
+        let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
+        if format != EXPORT_FORMAT {
+            anyhow::bail!(
+                "not a progress export: its format is `{format}`, expected `{EXPORT_FORMAT}` (write one with `progress export`)"
+            );
+        }
+        let export: Export =
+            serde_json::from_value(value).context("not a valid progress export")?;
+        if export.course != course {
+            anyhow::bail!(
+                "this progress belongs to the course `{}`, not to `{course}`; nothing was imported",
+                export.course
+            );
+        }
+        let mut imported = Imported::default();
+        for name in &self.order {
+            if export
+                .exercises
+                .get(name)
+                .is_some_and(|e| e.done_at.is_some())
+            {
+                imported.passes += 1;
+                if !self.is_done(name) {
+                    imported.new_passes.push(name.clone());
+                }
+            }
+        }
+        self.merge(export.exercises);
+        if self
+            .order
+            .get(self.current)
+            .is_some_and(|n| self.is_done(n))
+            && let Some(next) = self.next_pending_from(self.current)
+        {
+            self.current = next;
+        }
+        self.save()?;
+        Ok(imported)
     }
 }
 
@@ -274,6 +358,45 @@ mod tests {
         p.save().unwrap();
         let text = std::fs::read_to_string(dir.path().join(PROGRESS_FILE)).unwrap();
         assert!(text.contains("\"gone\""), "{text}");
+    }
+
+    #[test]
+    fn import_merges_keeping_the_earlier_pass_and_refuses_another_course() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = course(dir.path());
+        let (mut ours, _) = Progress::load(&c).unwrap();
+        ours.entries.insert(
+            "a".into(),
+            Entry {
+                attempts: 5,
+                done_at: Some("2026-01-02T00:00:00Z".into()),
+            },
+        );
+        let theirs = r#"{"format":"tokiolings-progress-export/1","course":"x","exported_at":"2026-01-03T00:00:00Z",
+            "exercises":{"a":{"attempts":2,"done_at":"2026-01-01T00:00:00Z"},"b":{"attempts":1,"done_at":"2026-01-01T00:00:00Z"},"c":{"attempts":3}}}"#;
+        let before = ours.entries.clone();
+        let err = ours.import(theirs, "y").unwrap_err();
+        assert!(
+            format!("{err:#}").contains("course `x`, not to `y`"),
+            "{err:#}"
+        );
+        assert_eq!(ours.entries, before);
+        let imported = ours.import(theirs, "x").unwrap();
+        assert_eq!(
+            (imported.passes, imported.new_passes),
+            (2, vec!["b".to_string()])
+        );
+        let a = ours.entry("a").unwrap();
+        assert_eq!(
+            (a.attempts, a.done_at.as_deref()),
+            (5, Some("2026-01-01T00:00:00Z"))
+        );
+        assert!(ours.is_done("b") && !ours.is_done("c"));
+        assert_eq!(ours.entry("c").unwrap().attempts, 3);
+        // `a` was current and is done: the next pending exercise is.
+        assert_eq!(ours.current(), 2);
+        let (saved, _) = Progress::load(&c).unwrap();
+        assert_eq!(saved.done_count(), 2);
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! All presentation: what a person or another tool reads. Renderers take the result model
 //! (`report`) and never feed back into the core; the core never imports this module.
 //!
-//! `term` (verdicts, hints, lists), `summary` (report lines, score, sandbox facts), `junit`, `gradescope`,
+//! `term` (verdicts, hints, lists, links), `listing` (`list --format json`), `status` (`watch --json`), `summary` (report lines, score, sandbox facts), `junit`, `gradescope`,
 //! `csv`, `html`, and `progress` (the indicatif bars behind the checker's `Events`).
 
 pub mod csv;
 pub mod gradescope;
 pub mod html;
 pub mod junit;
+pub mod listing;
 pub mod progress;
+pub mod status;
 pub mod summary;
 pub mod term;
 

@@ -1,4 +1,5 @@
-//! `reset` (restore the shipped file, backing up the learner's first) and `solution`.
+//! `reset` and `reset --all` (restore the shipped file, backing up the learner's first) and
+//! `solution`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -11,7 +12,7 @@ use crate::fsutil::{file_stamp, relative_to, write_atomically};
 
 pub const BACKUP_DIR: &str = ".tokiolings/backups";
 
-pub fn reset(app: &mut App, name: &str) -> Result<u8> {
+pub fn reset(app: &App, name: &str) -> Result<u8> {
     let (_, ex) = app.exercise(Some(name))?;
     let root = &app.course.root;
     let shipped = shipped_version(root, &ex.path)?;
@@ -53,6 +54,42 @@ fn shipped_version(root: &Path, rel: &Path) -> Result<Vec<u8>> {
         "can't find the shipped version of {rel}: the course at {} has no git history for it\n(hint: reset needs the course as a git clone)",
         root.display()
     )
+}
+
+/// Every exercise that differs from its shipped version is backed up, then restored. All
+/// shipped versions are read and all backups written before any file is restored, so a missing
+/// git history or a full disk stops the command with the learner's files untouched.
+pub fn reset_all(app: &App) -> Result<u8> {
+    let root = &app.course.root;
+    let mut changed = Vec::new();
+    for ex in &app.course.exercises {
+        let shipped = shipped_version(root, &ex.path)?;
+        let current = std::fs::read(root.join(&ex.path)).unwrap_or_default();
+        if current != shipped {
+            changed.push((ex, current, shipped));
+        }
+    }
+    if changed.is_empty() {
+        println!("Every exercise is as shipped; nothing to do.");
+        return Ok(exit::OK);
+    }
+    let mut backups = Vec::new();
+    for (ex, current, _) in &changed {
+        backups.push(backup(root, &ex.name, current)?);
+    }
+    for ((ex, _, shipped), saved) in changed.iter().zip(&backups) {
+        write_atomically(&root.join(&ex.path), shipped)?;
+        println!(
+            "{} is back as shipped; your version was saved to {}",
+            ex.path.display(),
+            saved.display()
+        );
+    }
+    println!(
+        "Reset {} exercise(s); your progress is unchanged.",
+        changed.len()
+    );
+    Ok(exit::OK)
 }
 
 fn backup(root: &Path, name: &str, content: &[u8]) -> Result<PathBuf> {

@@ -5,9 +5,23 @@ use anyhow::{Context, Result};
 use syn::spanned::Spanned;
 use syn::{Attribute, Item, ItemMod};
 
+/// Frees, when dropped, the text of every file parsed on this thread. With `span-locations`
+/// (which `byte_range` needs), proc-macro2 keeps each parsed text in a thread-local map for the
+/// life of the thread: a long `watch` grew by every file it re-read, and a class grading run would
+/// by every learner's. Declare it before the parse, so that it drops after every span; no span
+/// may outlive the function that holds it.
+pub struct ParsedText;
+
+impl Drop for ParsedText {
+    fn drop(&mut self) {
+        proc_macro2::extra::invalidate_current_thread_spans();
+    }
+}
+
 /// Fully qualified names (`tests::adds`) of every `#[test]` / `#[tokio::test(..)]` function in the
 /// file's `#[cfg(test)]` modules, in file order.
 pub fn test_names(src: &str) -> Result<Vec<String>> {
+    let _text = ParsedText;
     let file = syn::parse_file(src).context("failed to parse the Rust source")?;
     let mut names = Vec::new();
     for item in &file.items {
@@ -46,6 +60,7 @@ fn is_cfg_test(attrs: &[Attribute]) -> bool {
 
 /// The byte range of the file's top-level `#[cfg(test)] mod tests { … }`, attributes included.
 pub fn test_module_range(src: &str) -> Result<Option<std::ops::Range<usize>>> {
+    let _text = ParsedText;
     let file = syn::parse_file(src).context("failed to parse the Rust source")?;
     for item in &file.items {
         if let Item::Mod(m) = item
@@ -67,6 +82,7 @@ pub fn test_module_range(src: &str) -> Result<Option<std::ops::Range<usize>>> {
 /// The test module's text with whitespace and comments normalised away, for comparing a
 /// learner's copy with the course's.
 pub fn test_module_fingerprint(src: &str) -> Result<Option<String>> {
+    let _text = ParsedText;
     let file = syn::parse_file(src).context("failed to parse the Rust source")?;
     Ok(file.items.iter().find_map(|item| match item {
         Item::Mod(m) if is_cfg_test(&m.attrs) => {
@@ -149,5 +165,35 @@ mod not_tests {
     #[test]
     fn unparsable_source_is_an_error() {
         assert!(test_names("fn main( {").is_err());
+    }
+
+    /// Where the next parsed text starts in proc-macro2's per-thread map: 1 when nothing is kept.
+    fn next_parse_offset() -> usize {
+        use std::str::FromStr;
+        let tokens = proc_macro2::TokenStream::from_str("x").unwrap();
+        let span = tokens.into_iter().next().unwrap().span();
+        let debug = format!("{span:?}"); // `bytes(LO..HI)`
+        let lo = debug
+            .trim_start_matches("bytes(")
+            .split("..")
+            .next()
+            .unwrap();
+        let offset = lo.parse().unwrap();
+        proc_macro2::extra::invalidate_current_thread_spans();
+        offset
+    }
+
+    #[test]
+    fn parsing_keeps_no_text_behind() {
+        for _ in 0..3 {
+            test_names(SRC).unwrap();
+            test_module_range(SRC).unwrap();
+            test_module_fingerprint(SRC).unwrap();
+        }
+        let offset = next_parse_offset();
+        assert!(
+            offset < SRC.len(),
+            "proc-macro2 still holds {offset} bytes of parsed text on this thread"
+        );
     }
 }

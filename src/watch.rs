@@ -4,10 +4,15 @@
 //! rename would silently end a file watch), debounces, and re-checks the current exercise; a
 //! save during a run cancels the stale run (its process groups are killed) and starts again.
 //! A replaced `exercises/` is watched anew; Ctrl-C, SIGTERM and SIGHUP all end it cleanly
-//! (docs/reliability.md lists the tests).
+//! (docs/reliability.md lists the tests). Where file-system events don't arrive it polls
+//! instead (`fallback`); `--json` writes the status stream instead of the screen
+//! (docs/status-stream.md); `--edit` opens each new current exercise in an editor (`editor`).
 
+mod editor;
+mod fallback;
 mod keys;
 
+use std::fmt::Display;
 use std::path::Path;
 use std::time::Duration;
 
@@ -24,7 +29,7 @@ use crate::checker::Target;
 use crate::exit;
 use crate::fsutil::relative_to;
 use crate::render::progress::{self, Spinner};
-use crate::render::term;
+use crate::render::{status, term};
 use crate::report::ExerciseResult;
 
 /// Quiet time after the last file event before a check starts: editors write in bursts.
@@ -33,42 +38,219 @@ const DEBOUNCE: Duration = Duration::from_millis(50);
 const POLL_INTERVAL: Duration = Duration::from_millis(500);
 /// How often watch mode looks whether `exercises/` was replaced by a new directory.
 const REWATCH_INTERVAL: Duration = Duration::from_millis(500);
+/// Test hook (not for learners): native file-system events are dropped as they arrive, as on a
+/// WSL drive, so that the watchdog's real detection can be exercised on any machine.
+const DROP_EVENTS_ENV: &str = "TOKIOLINGS_TEST_DROP_FS_EVENTS";
 
+/// What the command line asked of watch mode.
+pub struct Options {
+    pub manual_next: bool,
+    pub poll: bool,
+    pub json: bool,
+    pub edit: bool,
+    pub edit_cmd: Option<String>,
+}
+
+/// Where watch mode writes: the screen, or (`--json`) the status stream alone.
 struct Screen {
     tty: bool,
+    json: bool,
 }
 
 impl Screen {
     /// Starts a new "page": a cleared screen on a terminal, a separator line in a pipe.
     fn page(&self) {
+        if self.json {
+            return;
+        }
         if self.tty {
             let _ = console::Term::stdout().clear_screen();
         } else {
             println!("────────────────────────────────────────");
         }
     }
+
+    /// A line for the learner (not in the status stream).
+    fn say(&self, text: impl Display) {
+        if !self.json {
+            println!("{text}");
+        }
+    }
+
+    /// Text that ends in its own newline.
+    fn say_raw(&self, text: impl Display) {
+        if !self.json {
+            print!("{text}");
+        }
+    }
+
+    /// A status-stream line, built only when it is written.
+    fn emit(&self, line: impl FnOnce() -> String) {
+        if self.json {
+            println!("{}", line());
+        }
+    }
 }
 
-pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
+/// Which watcher an event comes from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    /// inotify (or the platform's equivalent).
+    Native,
+    /// `--poll`, or the fallback to it.
+    Poll,
+    /// The slow poller beside native events that notices when they don't arrive.
+    Watchdog,
+}
+
+type FsEvent = (Source, notify::Result<notify::Event>);
+
+/// A watcher of `source`'s kind on `dir`, sending to `tx`.
+fn watch_dir(
+    source: Source,
+    tx: &mpsc::UnboundedSender<FsEvent>,
+    dir: &Path,
+) -> Result<Box<dyn Watcher + Send>> {
+    let tx = tx.clone();
+    let drop_events = source == Source::Native && std::env::var_os(DROP_EVENTS_ENV).is_some();
+    let handler = move |ev: notify::Result<notify::Event>| {
+        if !(drop_events && ev.is_ok()) {
+            let _ = tx.send((source, ev));
+        }
+    };
+    let mut watcher: Box<dyn Watcher + Send> = match source {
+        Source::Native => Box::new(
+            notify::recommended_watcher(handler).context("failed to start the file watcher")?,
+        ),
+        Source::Poll | Source::Watchdog => {
+            let every = if source == Source::Poll {
+                POLL_INTERVAL
+            } else {
+                fallback::WATCHDOG_INTERVAL
+            };
+            let config = notify::Config::default().with_poll_interval(every);
+            Box::new(notify::PollWatcher::new(handler, config).context("failed to start polling")?)
+        }
+    };
+    watcher
+        .watch(dir, RecursiveMode::Recursive)
+        .with_context(|| format!("failed to watch {}", dir.display()))?;
+    Ok(watcher)
+}
+
+/// How changes are noticed, and the switch to polling when events don't arrive.
+struct Watching {
+    dir: std::path::PathBuf,
+    tx: mpsc::UnboundedSender<FsEvent>,
+    watcher: Box<dyn Watcher + Send>,
+    watchdog: Option<Box<dyn Watcher + Send>>,
+    dog: fallback::Watchdog,
+    polling: bool,
+}
+
+impl Watching {
+    /// Native events where they can work, else polling; the note says why it polls.
+    fn start(
+        dir: &Path,
+        tx: mpsc::UnboundedSender<FsEvent>,
+        poll: bool,
+    ) -> Result<(Self, Option<String>)> {
+        let mut note = None;
+        let native = if poll {
+            None
+        } else if let Some(why) = fallback::blind_spot(dir) {
+            note = Some(format!(
+                "{why}; so watch mode polls for changes instead (as `--poll` does)."
+            ));
+            None
+        } else {
+            match watch_dir(Source::Native, &tx, dir) {
+                Ok(w) => Some(w),
+                Err(e) => {
+                    note = Some(format!(
+                        "{e:#}; so watch mode polls for changes instead (as `--poll` does)."
+                    ));
+                    None
+                }
+            }
+        };
+        let polling = native.is_none();
+        let watcher = match native {
+            Some(w) => w,
+            None => watch_dir(Source::Poll, &tx, dir)?,
+        };
+        // Without the watchdog, watch mode still works where events do.
+        let watchdog = (!polling)
+            .then(|| watch_dir(Source::Watchdog, &tx, dir).ok())
+            .flatten();
+        Ok((
+            Self {
+                dir: dir.to_path_buf(),
+                tx,
+                watcher,
+                watchdog,
+                dog: Default::default(),
+                polling,
+            },
+            note,
+        ))
+    }
+
+    /// Replaces native events by polling; the returned sentence says so.
+    fn switch_to_polling(&mut self, why: &str) -> Result<String> {
+        self.watcher = watch_dir(Source::Poll, &self.tx, &self.dir)?;
+        self.watchdog = None;
+        self.polling = true;
+        Ok(format!(
+            "{why}; watch mode switched to polling for changes (as `--poll` does). Next time, start it with `--poll`."
+        ))
+    }
+
+    /// `exercises/` was replaced: watch the new directory.
+    fn rewatch(&mut self) -> bool {
+        let _ = self.watcher.unwatch(&self.dir);
+        if self
+            .watcher
+            .watch(&self.dir, RecursiveMode::Recursive)
+            .is_err()
+        {
+            return false;
+        }
+        // A fresh watchdog: saves in the new directory came before any event could.
+        if self.watchdog.is_some() {
+            self.watchdog = watch_dir(Source::Watchdog, &self.tx, &self.dir).ok();
+            self.dog = Default::default();
+        }
+        true
+    }
+}
+
+pub async fn watch(app: &mut App, opts: Options) -> Result<u8> {
     let screen = Screen {
         tty: term::is_tty(),
+        json: opts.json,
     };
     let exercises_dir = app.course.root.join("exercises");
     let (fs_tx, mut fs_rx) = mpsc::unbounded_channel();
-    let handler = move |ev: notify::Result<notify::Event>| {
-        let _ = fs_tx.send(ev);
-    };
-    let mut watcher: Box<dyn Watcher + Send> = if poll {
-        let config = notify::Config::default().with_poll_interval(POLL_INTERVAL);
-        Box::new(notify::PollWatcher::new(handler, config).context("failed to start polling")?)
+    let (mut watching, note) = Watching::start(&exercises_dir, fs_tx, opts.poll)?;
+    screen.emit(|| status::watching(&app.course, watching.polling));
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(note) = note {
+        screen.emit(|| status::notice("polling", &note));
+        notes.push(note);
+    }
+    let editor = if opts.edit || opts.edit_cmd.is_some() {
+        match editor::choose(opts.edit_cmd.as_deref(), |k| std::env::var(k).ok()) {
+            Ok(e) => Some(e),
+            Err(why) => {
+                screen.emit(|| status::notice("editor", &why));
+                notes.push(why);
+                None
+            }
+        }
     } else {
-        Box::new(notify::recommended_watcher(handler).context(
-            "failed to start the file watcher\n(hint: `cargo run -- watch --poll` polls for changes instead)",
-        )?)
+        None
     };
-    watcher
-        .watch(&exercises_dir, RecursiveMode::Recursive)
-        .with_context(|| format!("failed to watch {}", exercises_dir.display()))?;
     // Which directory the watch is on: a `git checkout` or a script may delete `exercises/` and
     // create a new one, and a watch never follows to the new directory by itself.
     let mut watched = dir_id(&exercises_dir);
@@ -91,19 +273,57 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
             .is_new
             .then(|| app.course.welcome_message.clone())
             .flatten(),
+        notes,
         others: Default::default(),
         others_due: None,
+        editor,
+        announced: None,
     };
     state.start(app, &screen)?;
 
     loop {
         let current = app.course.root.join(&app.current().path);
+        let missed_due = watching.dog.deadline().filter(|_| !watching.polling);
         tokio::select! {
             ev = fs_rx.recv() => {
-                let Some(ev) = ev else { break };
-                match ev {
-                    Ok(ev) => state.file_event(app, &ev, &current),
-                    Err(e) => println!("File watcher error: {e}. Press `r` to re-run by hand, or restart with `--poll`."),
+                let Some((source, ev)) = ev else { break };
+                let now = Instant::now();
+                match (source, ev) {
+                    (Source::Watchdog, Ok(ev)) => {
+                        if is_write(&ev.kind) {
+                            for p in ev.paths.iter().filter(|p| p.is_file()) {
+                                watching.dog.polled(p, now);
+                            }
+                        }
+                    }
+                    // The watchdog's own trouble is not the learner's.
+                    (Source::Watchdog, Err(_)) => {}
+                    (source, Ok(ev)) => {
+                        if source == Source::Native {
+                            for p in &ev.paths {
+                                watching.dog.event(p, now);
+                            }
+                        }
+                        state.file_event(app, &ev, &current);
+                    }
+                    (Source::Native, Err(e)) => {
+                        let why = format!("The file watcher reported an error ({e})");
+                        state.fall_back(&mut watching, &screen, &why)?;
+                    }
+                    (Source::Poll, Err(e)) => {
+                        let message = format!("File watcher error: {e}. Press `r` to re-run by hand.");
+                        screen.emit(|| status::notice("watch_error", &message));
+                        screen.say(message);
+                    }
+                }
+            }
+            _ = sleep_until(missed_due), if missed_due.is_some() => {
+                if let Some(path) = watching.dog.missed(Instant::now()) {
+                    let why = format!(
+                        "No file-system event came for a save of {} that watch mode's poller saw: events don't arrive here (a WSL drive, a network or container mount?)",
+                        relative_to(&path, &app.course.root).display()
+                    );
+                    state.fall_back(&mut watching, &screen, &why)?;
                 }
             }
             _ = sleep_until(state.debounce), if state.debounce.is_some() => {
@@ -111,16 +331,16 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
                 if current.exists() {
                     state.start(app, &screen)?;
                 } else {
-                    println!("{} is gone; waiting for it to be saved again…", relative_to(&current, &app.course.root).display());
+                    screen.say(format_args!("{} is gone; waiting for it to be saved again…", relative_to(&current, &app.course.root).display()));
                 }
             }
             _ = sleep_until(state.others_due), if state.others_due.is_some() => {
                 state.others_due = None;
-                state.note_others();
+                state.note_others(&screen);
             }
             done = join(&mut state.running), if state.running.is_some() => {
                 state.running = None;
-                if let Some(code) = state.finished(app, &screen, done, manual_next)? {
+                if let Some(code) = state.finished(app, &screen, done, opts.manual_next)? {
                     return Ok(code);
                 }
             }
@@ -135,11 +355,10 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
             _ = rewatch.tick() => {
                 let now = dir_id(&exercises_dir);
                 if now != watched {
-                    let _ = watcher.unwatch(&exercises_dir);
                     watched = None;
-                    if now.is_some() && watcher.watch(&exercises_dir, RecursiveMode::Recursive).is_ok() {
+                    if now.is_some() && watching.rewatch() {
                         watched = now;
-                        println!("{} was replaced; watching the new one.", relative_to(&exercises_dir, &app.course.root).display());
+                        screen.say(format_args!("{} was replaced; watching the new one.", relative_to(&exercises_dir, &app.course.root).display()));
                         // Saves made before the new watch began were not seen: check afresh.
                         state.debounce = Some(Instant::now() + DEBOUNCE);
                     }
@@ -151,7 +370,8 @@ pub async fn watch(app: &mut App, manual_next: bool, poll: bool) -> Result<u8> {
         }
     }
     state.stop();
-    println!("Bye! Your progress is saved; `cargo run -- watch` picks up where you left off.");
+    screen.emit(status::stopped);
+    screen.say("Bye! Your progress is saved; `cargo run -- watch` picks up where you left off.");
     Ok(exit::OK)
 }
 
@@ -162,9 +382,14 @@ struct State {
     hint_step: u8,
     last_passed: bool,
     welcome: Option<String>,
+    /// What the learner should read under the next page (a switch to polling, say).
+    notes: Vec<String>,
     /// Other exercises saved in the current burst of file events, and when to note them.
     others: std::collections::BTreeSet<String>,
     others_due: Option<Instant>,
+    editor: Option<editor::Editor>,
+    /// The exercise last announced (status stream, editor): a new one is announced once.
+    announced: Option<String>,
 }
 
 impl State {
@@ -175,13 +400,39 @@ impl State {
         let ex = app.current().clone();
         screen.page();
         if let Some(welcome) = self.welcome.take() {
-            println!("{}\n", welcome.trim_end());
+            screen.say(format_args!("{}\n", welcome.trim_end()));
         }
-        println!("Checking {}…", ex.name);
+        for note in std::mem::take(&mut self.notes) {
+            screen.say(format_args!(
+                "{} {note}\n",
+                console::style("note:").yellow().bold()
+            ));
+        }
+        if self.announced.as_deref() != Some(ex.name.as_str()) {
+            self.announced = Some(ex.name.clone());
+            screen.emit(|| status::exercise(&app.course, &ex));
+            if let Some(editor) = &self.editor
+                && let Err(e) = editor.open(&app.course.root.join(&ex.path))
+            {
+                let message = format!("{e:#}");
+                screen.emit(|| status::notice("editor", &message));
+                screen.say(format_args!(
+                    "{} {message}",
+                    console::style("note:").yellow().bold()
+                ));
+            }
+        }
+        screen.emit(|| status::check_started(&ex));
+        screen.say(format_args!("Checking {}…", ex.name));
         let target = Target::exercise(&app.course, &ex);
         let checker = app.checker()?.clone();
+        let quiet = screen.json;
         self.running = Some(tokio::spawn(async move {
-            let spinner = Spinner::checking(&target.bin);
+            let spinner = if quiet {
+                Spinner::silent(&target.bin)
+            } else {
+                Spinner::checking(&target.bin)
+            };
             checker.check(&target, &spinner).await
         }));
         Ok(())
@@ -191,6 +442,19 @@ impl State {
         if let Some(run) = self.running.take() {
             run.abort();
         }
+    }
+
+    /// Events don't work here: poll from now on, say so, and check again (a save may have
+    /// been missed).
+    fn fall_back(&mut self, watching: &mut Watching, screen: &Screen, why: &str) -> Result<()> {
+        if watching.polling {
+            return Ok(());
+        }
+        let note = watching.switch_to_polling(why)?;
+        screen.emit(|| status::notice("polling", &note));
+        self.notes.push(note);
+        self.debounce = Some(Instant::now() + DEBOUNCE);
+        Ok(())
     }
 
     fn file_event(&mut self, app: &App, ev: &notify::Event, current: &Path) {
@@ -220,13 +484,14 @@ impl State {
     }
 
     /// Notes the other exercises saved in the last burst.
-    fn note_others(&mut self) {
+    fn note_others(&mut self, screen: &Screen) {
         let names: Vec<String> = std::mem::take(&mut self.others).into_iter().collect();
         if !names.is_empty() {
-            println!(
+            screen.emit(|| status::saved_others(&names));
+            screen.say(format_args!(
                 "Saved {} (not the current exercise, so not checked). Press `l` to list exercises.",
                 names.join(", ")
-            );
+            ));
         }
     }
 
@@ -242,26 +507,38 @@ impl State {
         let result = match result {
             Ok(r) => r,
             Err(e) => {
-                println!(
-                    "{} {e:#}\nSave again or press `r` to retry.",
+                let message = format!("{e:#}");
+                screen.emit(|| status::check_error(&ex, &message));
+                screen.say(format_args!(
+                    "{} {message}\nSave again or press `r` to retry.",
                     console::style("error:").red().bold()
-                );
+                ));
                 return Ok(None);
             }
         };
         app.record(std::slice::from_ref(&result))?;
         self.last_passed = result.passed();
-        print!("{}", term::verdict(&ex, &result));
+        screen.emit(|| status::verdict(&result));
+        screen.say_raw(term::verdict_linked(&app.course.root, &ex, &result));
+        if !result.passed() || manual_next {
+            emit_progress(app, screen);
+        }
         if !result.passed() {
             if self.hint_step > 0 {
-                println!("\nHint:\n{}", term::hint(&ex, false, self.hint_step > 1));
+                screen.say(format_args!(
+                    "\nHint:\n{}",
+                    term::hint(&ex, false, self.hint_step > 1)
+                ));
             }
-            self.footer(app, false);
+            self.footer(app, screen, false);
             return Ok(None);
         }
-        println!("Solution for comparison: {}", ex.sol_path.display());
+        screen.say(format_args!(
+            "Solution for comparison: {}",
+            term::path_link(&app.course.root, &ex.sol_path)
+        ));
         if manual_next {
-            self.footer(app, true);
+            self.footer(app, screen, true);
             return Ok(None);
         }
         self.advance(app, screen)
@@ -269,15 +546,21 @@ impl State {
 
     /// Moves to the next pending exercise and checks it; `Some(0)` when all are done.
     fn advance(&mut self, app: &mut App, screen: &Screen) -> Result<Option<u8>> {
-        match app.advance(app.progress.current())? {
+        let next = app.advance(app.progress.current())?;
+        emit_progress(app, screen);
+        match next {
             Next::Exercise(next) => {
                 self.hint_step = 0;
-                println!("\nNext exercise: {}", next.path.display());
+                screen.say(format_args!(
+                    "\nNext exercise: {}",
+                    term::path_link(&app.course.root, &next.path)
+                ));
                 self.start(app, screen)?;
                 Ok(None)
             }
             Next::AllDone(message) => {
-                println!("\n{}", message.trim_end());
+                screen.emit(|| status::all_done(&message));
+                screen.say(format_args!("\n{}", message.trim_end()));
                 Ok(Some(exit::OK))
             }
         }
@@ -290,51 +573,72 @@ impl State {
                 // A second `h` adds the step that names the API.
                 self.hint_step = (self.hint_step + 1).min(2);
                 let more = self.hint_step > 1;
-                println!("\nHint for {}:\n{}", ex.name, term::hint(&ex, false, more));
+                screen.say(format_args!(
+                    "\nHint for {}:\n{}",
+                    ex.name,
+                    term::hint(&ex, false, more)
+                ));
                 if !more && ex.hint_more.is_some() {
-                    println!("(Press `h` again for a hint that names the API.)");
+                    screen.say("(Press `h` again for a hint that names the API.)");
                 }
                 if ex.hint_hinglish.is_some() {
-                    println!("(Press `H` for the same hint in Hinglish.)");
+                    screen.say("(Press `H` for the same hint in Hinglish.)");
                 }
             }
             'H' => {
                 self.hint_step = self.hint_step.max(1);
-                println!(
+                screen.say(format_args!(
                     "\nHint for {} (Hinglish):\n{}",
                     ex.name,
                     term::hint(&ex, true, self.hint_step > 1)
-                )
+                ))
             }
             'n' if self.last_passed && self.running.is_none() => {
                 self.advance(app, screen)?;
             }
-            'n' => println!(
+            'n' => screen.say(format_args!(
                 "`{}` isn't done yet: it has to pass before `n` moves on.",
                 ex.name
-            ),
+            )),
             'r' => self.start(app, screen)?,
             'l' => {
-                print!("{}", term::list(&app.course, &app.progress));
-                self.footer(app, self.last_passed);
+                screen.say_raw(term::list(&app.course, &app.progress));
+                self.footer(app, screen, self.last_passed);
             }
             '\n' | '\r' | ' ' => {}
-            other => println!("Unknown key {other:?}. {}", KEYS),
+            other => screen.say(format_args!("Unknown key {other:?}. {}", KEYS)),
         }
         Ok(())
     }
 
-    fn footer(&self, app: &App, passed: bool) {
+    fn footer(&self, app: &App, screen: &Screen, passed: bool) {
+        if screen.json {
+            return;
+        }
         let ex = app.current();
         println!();
         progress::done_line(app.progress.done_count(), app.progress.total());
-        println!("Current exercise: {}", ex.path.display());
+        println!(
+            "Current exercise: {}",
+            term::path_link(&app.course.root, &ex.path)
+        );
         if passed {
             println!("Press `n` for the next exercise. {KEYS}");
         } else {
             println!("Edit and save the file to check it again. {KEYS}");
         }
     }
+}
+
+/// The progress event, after each verdict (and after the move that follows a pass).
+fn emit_progress(app: &App, screen: &Screen) {
+    screen.emit(|| {
+        status::progress(
+            app.progress.done_count(),
+            app.progress.total(),
+            &app.current().name,
+        )
+    });
 }
 
 const KEYS: &str = "Keys: h hint (H: Hinglish) · n next · r re-run · l list · q quit";

@@ -250,9 +250,55 @@ fn dev_check_reports_each_problem_of_a_bad_course() {
         "{text}"
     );
     assert!(row("fails").contains("2/2 pass"), "{text}");
-    assert!(row("fails").contains("no `hint_hinglish`"), "{text}");
+    // Each of the four hint steps is required, and the row names the missing ones.
+    assert!(
+        row("fails").contains("no `hint_hinglish`, `hint_more`, `hint_more_hinglish` in info.toml"),
+        "{text}"
+    );
+    assert!(
+        row("broken").contains("no `hint_more` in info.toml"),
+        "{text}"
+    );
+    assert!(!row("passes").contains("info.toml"), "{text}");
     assert!(
         text.contains("course: exercises/basics/README.md is missing"),
+        "{text}"
+    );
+}
+
+#[test]
+fn list_names_each_section_in_words() {
+    // Numbered section directories, as in the real course, and one section met twice (a
+    // learning path may come back to a section).
+    let dir = tempfile::tempdir().unwrap();
+    let mut toml = String::from("format_version = 1\n");
+    for (name, section) in [
+        ("a", "02_concurrency"),
+        ("b", "07_concurrency_example"),
+        ("c", "02_concurrency"),
+        ("d", "capstone"),
+    ] {
+        toml += &format!("\n[[exercises]]\nname = \"{name}\"\ndir = \"{section}\"\nhint = \"h\"\n");
+        let file = dir.path().join(format!("exercises/{section}/{name}.rs"));
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, "fn main() {}\n").unwrap();
+    }
+    std::fs::write(dir.path().join("info.toml"), toml).unwrap();
+    let out = tokiolings(dir.path()).arg("list").output().unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr_of(&out));
+    let headers: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with("  ") && !l.starts_with("Progress"))
+        .collect();
+    assert_eq!(
+        headers,
+        [
+            "02 · concurrency 0/2",
+            "07 · concurrency example 0/1",
+            "02 · concurrency 0/2",
+            "capstone 0/1"
+        ],
         "{text}"
     );
 }

@@ -15,12 +15,20 @@ const WAIT_MS: u64 = 120_000;
 
 /// `tokiolings watch FLAGS…` on `course`, in a pseudo-terminal.
 fn spawn_watch(course: &Path, flags: &[&str]) -> PtySession {
+    spawn_watch_env(course, flags, &[])
+}
+
+/// `spawn_watch` with more environment variables.
+fn spawn_watch_env(course: &Path, flags: &[&str], env: &[(&str, &str)]) -> PtySession {
     let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("tokiolings"));
     cmd.arg("--course")
         .arg(course)
         .arg("watch")
         .args(flags)
-        .env("NO_COLOR", "1");
+        .env("NO_COLOR", "1")
+        // Each course builds into its own target dir, never a shared one.
+        .env_remove("CARGO_TARGET_DIR")
+        .envs(env.iter().copied());
     spawn_with_options(
         cmd,
         Options::new()
@@ -156,6 +164,30 @@ fn manual_next_waits_for_n() {
 }
 
 #[test]
+fn h_twice_shows_the_second_hint_step() {
+    let course = course_copy("course");
+    let mut p = spawn_watch(course.path(), &["--manual-next"]);
+    p.exp_string("Press `n` for the next exercise").unwrap();
+    // The first `h` nudges and says a second press names the API; it doesn't name it yet.
+    press(&mut p, "h");
+    p.exp_string("It already passes.").unwrap();
+    let first = p
+        .exp_string("Press `h` again for a hint that names the API.")
+        .unwrap();
+    assert!(
+        !first.contains("Nothing to change"),
+        "the first `h` showed step 2:\n{first}"
+    );
+    press(&mut p, "h");
+    p.exp_string("Nothing to change: `run` it.").unwrap();
+    // Hinglish follows the step the learner reached.
+    press(&mut p, "H");
+    p.exp_string("bas `run` kijiye").unwrap();
+    press(&mut p, "q");
+    p.exp_eof().unwrap();
+}
+
+#[test]
 fn poll_mode_sees_plain_writes() {
     let course = course_copy("course");
     let dir = course.path();
@@ -167,4 +199,227 @@ fn poll_mode_sees_plain_writes() {
     p.exp_string("`fails` passes").unwrap();
     press(&mut p, "q");
     p.exp_eof().unwrap();
+}
+
+/// Reads the pty's lines as status-stream events until `stop` holds for one; every line must
+/// be a JSON object of the stream's format.
+fn events_until(
+    p: &mut PtySession,
+    seen: &mut Vec<serde_json::Value>,
+    stop: impl Fn(&serde_json::Value) -> bool,
+) {
+    loop {
+        let line = p.read_line().expect("a line of the status stream");
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let event: serde_json::Value = serde_json::from_str(line)
+            .unwrap_or_else(|e| panic!("not a status-stream line ({e}): {line:?}"));
+        assert_eq!(event["format"], "tokiolings-status/1", "{line}");
+        seen.push(event.clone());
+        if stop(&event) {
+            return;
+        }
+    }
+}
+
+fn is(event: &serde_json::Value, kind: &str, exercise: &str) -> bool {
+    event["event"] == kind && event["exercise"] == exercise
+}
+
+#[test]
+fn json_writes_the_status_stream_alone() {
+    let course = course_copy("course");
+    let dir = course.path();
+    let mut p = spawn_watch(dir, &["--json"]);
+    let mut seen = Vec::new();
+    events_until(&mut p, &mut seen, |e| is(e, "verdict", "fails"));
+    let kinds: Vec<String> = seen
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["event"].as_str().unwrap(),
+                e["exercise"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "watching ",
+            "exercise passes",
+            "check_started passes",
+            "verdict passes",
+            "progress ",
+            "exercise fails",
+            "check_started fails",
+            "verdict fails",
+        ],
+        "{seen:#?}"
+    );
+    assert_eq!(seen[0]["polling"], false);
+    assert_eq!(seen[1]["path"], "exercises/basics/passes.rs");
+    assert!(
+        seen[5]["abs_path"]
+            .as_str()
+            .unwrap()
+            .ends_with("/exercises/basics/fails.rs")
+    );
+    assert_eq!(
+        (seen[3]["passed"].as_bool(), seen[3]["status"].as_str()),
+        (Some(true), Some("pass"))
+    );
+    assert_eq!(
+        (
+            seen[4]["done"].as_u64(),
+            seen[4]["total"].as_u64(),
+            seen[4]["current"].as_str()
+        ),
+        (Some(1), Some(12), Some("fails"))
+    );
+    let failed = &seen[7];
+    assert_eq!(
+        (failed["passed"].as_bool(), failed["status"].as_str()),
+        (Some(false), Some("fail"))
+    );
+    let test = &failed["result"]["tests"][0];
+    assert_eq!(
+        (test["name"].as_str(), test["status"].as_str()),
+        (Some("tests::sums"), Some("fail"))
+    );
+    assert!(
+        test["message"].as_str().unwrap().contains("sum of 1, 2, 3"),
+        "{test}"
+    );
+
+    // A save: checked again, and the pass counted.
+    std::fs::write(exercise(dir, "fails"), solution(dir, "fails")).unwrap();
+    events_until(&mut p, &mut seen, |e| is(e, "verdict", "fails"));
+    assert_eq!(seen.last().unwrap()["passed"], true);
+    events_until(&mut p, &mut seen, |e| e["event"] == "progress");
+    assert_eq!(seen.last().unwrap()["done"], 2);
+    // Where events work, the watchdog never claims they don't: give it time to look
+    // (its interval plus grace), then stop.
+    std::thread::sleep(Duration::from_secs(6));
+    press(&mut p, "q");
+    events_until(&mut p, &mut seen, |e| e["event"] == "stopped");
+    assert!(
+        !seen.iter().any(|e| e["event"] == "notice"),
+        "a notice where events work: {seen:#?}"
+    );
+    p.exp_eof().unwrap();
+}
+
+#[test]
+fn watch_switches_to_polling_when_saves_raise_no_events() {
+    let course = course_copy("course");
+    let dir = course.path();
+    // File-system events are dropped as they arrive, as on a WSL drive: only the watchdog's
+    // poller sees the save.
+    let mut p = spawn_watch_env(dir, &[], &[("TOKIOLINGS_TEST_DROP_FS_EVENTS", "1")]);
+    p.exp_string("`fails` is not done yet").unwrap();
+    std::fs::write(exercise(dir, "fails"), solution(dir, "fails")).unwrap();
+    p.exp_string("No file-system event came for a save of exercises/basics/fails.rs")
+        .unwrap();
+    p.exp_string("switched to polling").unwrap();
+    p.exp_string("`fails` passes").unwrap();
+    // Polling from now on: the next save is seen.
+    p.exp_string("`broken` doesn't compile yet").unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    std::fs::write(exercise(dir, "broken"), solution(dir, "broken")).unwrap();
+    p.exp_string("`broken` passes").unwrap();
+    press(&mut p, "q");
+    p.exp_eof().unwrap();
+}
+
+/// An "editor" that notes each file it is asked to open.
+fn fake_editor(bin: &Path, name: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = bin.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >> '{}'\n",
+            bin.join("opened.log").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+/// The log's lines, once it has `n` of them (failing after WAIT_MS, never hanging).
+fn opened(bin: &Path, n: usize) -> Vec<String> {
+    let give_up = std::time::Instant::now() + Duration::from_millis(WAIT_MS);
+    loop {
+        let log = std::fs::read_to_string(bin.join("opened.log")).unwrap_or_default();
+        let lines: Vec<String> = log.lines().map(String::from).collect();
+        if lines.len() >= n || std::time::Instant::now() > give_up {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn edit_opens_each_new_current_exercise_in_the_editor() {
+    let bin = tempfile::tempdir().unwrap();
+    let course = course_copy("course");
+    let dir = course.path();
+    let abs = |n: &str| {
+        exercise(&dir.canonicalize().unwrap(), n)
+            .display()
+            .to_string()
+    };
+
+    let editor = fake_editor(bin.path(), "my-editor");
+    let cmd = format!("{} --wait", editor.display());
+    let mut p = spawn_watch(dir, &["--edit-cmd", &cmd]);
+    p.exp_string("`fails` is not done yet").unwrap();
+    assert_eq!(
+        opened(bin.path(), 2),
+        [
+            format!("--wait {}", abs("passes")),
+            format!("--wait {}", abs("fails"))
+        ]
+    );
+    press(&mut p, "q");
+    p.exp_eof().unwrap();
+    std::fs::remove_file(bin.path().join("opened.log")).unwrap();
+
+    // In VS Code's terminal, `--edit` uses `code`, in the same window.
+    fake_editor(bin.path(), "code");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap()
+    );
+    let mut p = spawn_watch_env(
+        dir,
+        &["--edit"],
+        &[
+            ("TERM_PROGRAM", "vscode"),
+            ("PATH", &path),
+            ("EDITOR", "nano"),
+        ],
+    );
+    p.exp_string("`fails` is not done yet").unwrap();
+    assert_eq!(opened(bin.path(), 1), [format!("-r {}", abs("fails"))]);
+    press(&mut p, "q");
+    p.exp_eof().unwrap();
+
+    // A terminal editor can't share watch mode's terminal: said, not started.
+    let mut p = spawn_watch_env(
+        dir,
+        &["--edit"],
+        &[("EDITOR", "vim"), ("VISUAL", ""), ("TERM_PROGRAM", "")],
+    );
+    p.exp_string("$EDITOR is `vim`, which runs in this terminal")
+        .unwrap();
+    p.exp_string("`fails` is not done yet").unwrap();
+    press(&mut p, "q");
+    p.exp_eof().unwrap();
+    assert_eq!(opened(bin.path(), 1).len(), 1, "vim was started");
 }

@@ -8,13 +8,19 @@
 // For such work, Tokio keeps a separate pool of blocking threads:
 // `tokio::task::spawn_blocking(closure)` runs the closure there and gives you a `JoinHandle` to
 // `.await` for its result.
+// That pool suits blocking calls and occasional heavy computations. It can grow to hundreds of
+// threads, so it doesn't share out the CPU: for sustained CPU-bound work (say, a hash on every
+// login of a busy server) use a pool sized to the cores, such as `rayon`, and send each result
+// back through a `tokio::sync::oneshot` channel.
 //
 // Fix the TODO so that hashing a password no longer freezes the runtime.
 
 use std::time::Duration;
 
-/// Stands in for an expensive, blocking computation (think bcrypt with a high cost factor):
-/// it keeps its thread busy for 200 ms, then returns a hash of `password`.
+/// Stands in for an expensive, blocking call (think bcrypt with a high cost factor): it holds
+/// its thread for 200 ms, then returns a hash of `password`. It sleeps rather than computes, so
+/// the tests time the same on any machine. Real CPU work also competes for the cores: 8 real
+/// hashes on 2 cores take 4 hashes' time, whichever threads run them.
 pub fn hash_password(password: &str) -> u64 {
     std::thread::sleep(Duration::from_millis(200));
     password.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {

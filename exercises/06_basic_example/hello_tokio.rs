@@ -1,16 +1,12 @@
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`, and counts the greetings made on a Tokio
-// runtime.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
 //
-// Two things make this tiny program work:
+// `app` already awaits `say_hello`. But an `.await` only runs a future when something runs the
+// `async fn` it sits in, and Rust has no async runtime built in: that is why `main` may not be
+// `async` on its own. Something has to start Tokio and run `main`'s async body on it.
 //
-// 1. `#[tokio::main]` on `async fn main`. Rust has no async runtime built in, so `main` may not
-//    be `async` on its own. The attribute turns it into an ordinary `fn main` that starts Tokio
-//    and runs your async body on it.
-// 2. `.await` on the call. Calling an async fn only builds a future; nothing in it runs until
-//    that future is awaited.
-//
-// TODO: this program does not compile, and once it does, `app` greets nobody. Fix both.
+// TODO: this program does not compile. Make `main` start Tokio.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -29,8 +25,7 @@ async fn say_hello(log: &mut Vec<String>) {
 
 /// The whole program: greet once.
 async fn app(log: &mut Vec<String>) {
-    // TODO: does `say_hello` really run?
-    say_hello(log);
+    say_hello(log).await;
 }
 
 // TODO: who runs this `async fn main`?

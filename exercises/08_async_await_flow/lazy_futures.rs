@@ -1,110 +1,83 @@
-// Futures are lazy. Calling an async fn does not run it: it only builds a `Future` value.
-// The code inside runs when you `.await` that future (or give it to something that polls it,
-// like `join!` or `tokio::spawn`). A future that is never awaited just gets dropped.
+// lazy_futures: calling an async fn starts nothing, not even "in the background".
 //
-// One step of `checkout` never happens. Build the exercise and read the compiler's *warning*
-// (not an error!) before you fix the TODO.
-
-use std::sync::Mutex;
+// Futures are lazy. Calling an async fn does not run it: it only builds a `Future` value, and the
+// code inside runs when something polls that future: `.await`, `join!`, or the runtime once you
+// hand the future to `tokio::spawn`. (In JavaScript, calling an async function starts it at
+// once. In Rust it doesn't.) So a future you are holding but haven't awaited yet is not making
+// progress anywhere.
+//
+// `open_dashboard` needs the user's profile (1 s) and a report that takes 2 s to build. To save
+// time it calls `build_report` first, "so that the report is built while the profile loads",
+// and awaits it at the end. Yet the dashboard takes 3 s.
+//
+// TODO: make the report really start before the profile loads, so that the dashboard opens in
+// 2 s (as long as the slower part), with both parts.
 
 use tokio::time::{Duration, sleep};
 
-type Log = Mutex<Vec<&'static str>>;
-
-/// Saves one step in the log, after a short wait (pretend it is a network call).
-async fn record(log: &Log, step: &'static str) {
-    sleep(Duration::from_millis(10)).await;
-    log.lock().unwrap().push(step);
+#[derive(Debug, PartialEq)]
+pub struct Dashboard {
+    pub profile: String,
+    pub report: String,
 }
 
-async fn checkout(log: &Log) {
-    record(log, "cart checked").await;
-    // TODO: this line builds a future and throws it away, so the payment is never sent.
-    record(log, "payment sent");
-    record(log, "receipt printed").await;
+/// Loads the user's profile (a 1 s network call).
+async fn load_profile(user: u32) -> String {
+    sleep(Duration::from_secs(1)).await;
+    format!("profile of user {user}")
+}
+
+/// Builds the user's report (2 s of waiting on a slow service).
+async fn build_report(user: u32) -> String {
+    sleep(Duration::from_secs(2)).await;
+    format!("report for user {user}")
+}
+
+pub async fn open_dashboard(user: u32) -> Dashboard {
+    // TODO: does this line start building the report?
+    let report = build_report(user);
+    let profile = load_profile(user).await;
+    Dashboard {
+        profile,
+        report: report.await,
+    }
 }
 
 #[tokio::main]
 async fn main() {
-    let log = Mutex::new(Vec::new());
-    checkout(&log).await;
-    println!("{:?}", log.lock().unwrap());
+    let start = tokio::time::Instant::now();
+    let dashboard = open_dashboard(7).await;
+    println!("{dashboard:?} after {:?}", start.elapsed());
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::time::Instant;
 
     #[tokio::test(start_paused = true)]
-    async fn calling_an_async_fn_runs_nothing_yet() {
-        let log = Mutex::new(Vec::new());
-
-        let future = record(&log, "hello");
-        assert!(
-            log.lock().unwrap().is_empty(),
-            "calling an async fn only creates a future; nothing has run yet"
-        );
-
-        future.await;
-        assert_eq!(*log.lock().unwrap(), ["hello"], ".await runs the future");
-    }
-
-    /// Runs `checkout` on a one-thread runtime with a paused clock, in a thread of its own, and
-    /// returns the log and how much (Tokio) time it took. Gives up after 2 s of real time: if
-    /// something blocks the runtime's only thread, its timers can never fire, and a `timeout`
-    /// inside the runtime could not fire either.
-    fn run_checkout() -> (Vec<&'static str>, Duration) {
-        let (done_tx, done_rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_time()
-                .start_paused(true)
-                .build()
-                .unwrap();
-            let log = Mutex::new(Vec::new());
-            let took = runtime.block_on(async {
-                let start = tokio::time::Instant::now();
-                checkout(&log).await;
-                start.elapsed()
-            });
-            let _ = done_tx.send((log.into_inner().unwrap(), took));
-        });
-        match done_rx.recv_timeout(std::time::Duration::from_secs(2)) {
-            Ok(done) => done,
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!(
-                "checkout did not finish within 2 s of real time, although its steps only wait \
-                 30 ms of Tokio time: something blocks the runtime's thread, so its timers never \
-                 fire (e.g. `futures::executor::block_on` inside async code). \
-                 Inside an async fn, just `.await` the future"
-            ),
-            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                panic!("checkout panicked (see its message above)")
-            }
-        }
-    }
-
-    #[test]
-    fn every_step_runs_in_order() {
-        let (log, _) = run_checkout();
-
+    async fn dashboard_has_both_parts() {
         assert_eq!(
-            log,
-            ["cart checked", "payment sent", "receipt printed"],
-            "every step should run, in order; a step that is missing was never awaited"
+            open_dashboard(7).await,
+            Dashboard {
+                profile: "profile of user 7".to_string(),
+                report: "report for user 7".to_string(),
+            }
         );
     }
 
-    #[test]
-    fn each_step_waits_for_the_one_before() {
-        let (_, took) = run_checkout();
-
+    #[tokio::test(start_paused = true)]
+    async fn dashboard_opens_in_two_seconds() {
+        let start = Instant::now();
+        open_dashboard(7).await;
+        let took = start.elapsed();
         assert_eq!(
             took,
-            Duration::from_millis(30),
-            "three steps of 10 ms, one after the other, take 30 ms; checkout took {took:?}. \
-             Less means a step was skipped, or steps ran at the same time (`join!`, `spawn`): then \
-             the payment could go out before the cart is checked. `.await` each step before \
-             starting the next"
+            Duration::from_secs(2),
+            "open_dashboard took {took:?}, but the report (2 s) should be built while the \
+             profile (1 s) loads. 3 s means one after the other: calling build_report() only \
+             built a future, and it started running at its .await, after the profile. Something \
+             has to poll it from the start"
         );
     }
 }

@@ -1,4 +1,4 @@
-// The seed's real-world example: fetch data over HTTP with `reqwest`, the async way.
+// The Tokio explainer's real-world example: fetch data over HTTP with `reqwest`, the async way.
 //
 //     let response = reqwest::get(url).await?.text().await?;
 //

@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-/// Stands in for a slow, blocking checksum over a big buffer: it takes 200 ms.
+/// Stands in for a slow, blocking call over a big buffer: it takes 200 ms. It sleeps rather than
+/// computes, so the tests time the same on any machine.
 pub fn slow_checksum(data: &[u8]) -> u32 {
     std::thread::sleep(Duration::from_millis(200));
     data.iter().fold(0u32, |sum, &byte| {

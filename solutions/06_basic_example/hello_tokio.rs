@@ -1,14 +1,10 @@
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`, and counts the greetings made on a Tokio
-// runtime.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
 //
-// Two things make this tiny program work:
-//
-// 1. `#[tokio::main]` on `async fn main`. Rust has no async runtime built in, so `main` may not
-//    be `async` on its own. The attribute turns it into an ordinary `fn main` that starts Tokio
-//    and runs your async body on it.
-// 2. `.await` on the call. Calling an async fn only builds a future; nothing in it runs until
-//    that future is awaited.
+// Solution: `#[tokio::main]` on `async fn main`. Rust has no async runtime built in, so `main`
+// may not be `async` on its own; the attribute turns it into an ordinary `fn main` that starts
+// Tokio and runs the async body on it (`block_on`), so the `.await`s inside actually run.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -1,11 +1,19 @@
-// Solution: the accept loop hands every connection to its own task with `tokio::spawn`, so a
-// slow client only ever holds up its own task, and every request gets an answer (404 for
-// unknown paths).
+// Solution: `tokio::time::timeout(REQUEST_DEADLINE, read_request_head(..))` puts one deadline on
+// reading the whole request head, counted from when the client connected. When it passes,
+// `timeout` drops the unfinished read and gives `Err(Elapsed)`, and the server answers
+// `408 Request Timeout` and closes. A deadline per `read_line` would not do: a client that
+// trickles one header line just before each deadline would keep the connection forever.
 
-use tokio::io::{self, AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use std::time::Duration;
 
-/// Accepts connections forever and serves each of them.
+use tokio::io::BufReader;
+use tokio::io::{self, AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+/// How long a client has, from connecting, to send its request line and headers.
+const REQUEST_DEADLINE: Duration = Duration::from_secs(1);
+
+/// Accepts connections forever and serves each of them in a task of its own.
 async fn run_server(listener: TcpListener) -> io::Result<()> {
     loop {
         let (socket, _) = listener.accept().await?;
@@ -17,29 +25,50 @@ async fn run_server(listener: TcpListener) -> io::Result<()> {
     }
 }
 
-/// Reads one HTTP request and writes one response, then closes the connection.
-async fn handle_connection(socket: TcpStream) -> io::Result<()> {
-    let mut socket = BufReader::new(socket);
-
+/// Reads the request line and the headers, up to the empty line, and returns the path.
+async fn read_request_head<R: AsyncBufRead + Unpin>(reader: &mut R) -> io::Result<String> {
     // The request line, e.g. "GET /users/1 HTTP/1.1".
     let mut request_line = String::new();
-    socket.read_line(&mut request_line).await?;
+    reader.read_line(&mut request_line).await?;
     // Then the headers, up to an empty line. This server does not need them.
     loop {
         let mut header = String::new();
-        let n = socket.read_line(&mut header).await?;
+        let n = reader.read_line(&mut header).await?;
         if n == 0 || header.trim_end().is_empty() {
             break;
         }
     }
+    Ok(request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_string())
+}
 
-    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
-    let (status, body) = match path {
+/// Reads one HTTP request and writes one response, then closes the connection. Generic over the
+/// stream, so that the tests can also use an in-memory one on a paused clock.
+async fn handle_connection<S: AsyncRead + AsyncWrite + Unpin>(socket: S) -> io::Result<()> {
+    let mut socket = BufReader::new(socket);
+
+    let Ok(path) = tokio::time::timeout(REQUEST_DEADLINE, read_request_head(&mut socket)).await
+    else {
+        return respond(&mut socket, "408 Request Timeout", "too slow").await;
+    };
+    let (status, body) = match path?.as_str() {
         "/users/1" => ("200 OK", "Alice"),
         "/users/2" => ("200 OK", "Bob"),
         _ => ("404 Not Found", "no such page"),
     };
 
+    respond(&mut socket, status, body).await
+}
+
+/// Writes one response and closes our side of the connection.
+async fn respond<W: AsyncWrite + Unpin>(
+    socket: &mut W,
+    status: &str,
+    body: &str,
+) -> io::Result<()> {
     let response = format!(
         "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
@@ -70,9 +99,8 @@ async fn main() -> io::Result<()> {
 mod tests {
     use super::*;
     use std::net::SocketAddr;
-    use std::time::Duration;
     use tokio::io::AsyncReadExt;
-    use tokio::time::timeout;
+    use tokio::time::{Instant, sleep, timeout};
 
     async fn start_server() -> SocketAddr {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -88,65 +116,101 @@ mod tests {
         Ok((status, response.text().await?))
     }
 
+    // Real sockets, real time: the server as a client sees it.
+
     #[tokio::test]
-    async fn serves_a_user() {
+    async fn serves_users_and_404() {
         let addr = start_server().await;
-
-        let reply = timeout(Duration::from_secs(2), get(addr, "/users/1"))
-            .await
-            .expect("no answer within 2 s");
-
-        assert_eq!(
-            reply.expect("the request should succeed"),
-            (200, "Alice".to_string())
-        );
+        for (path, want) in [
+            ("/users/1", (200, "Alice")),
+            ("/users/2", (200, "Bob")),
+            ("/nope", (404, "no such page")),
+        ] {
+            let reply = timeout(Duration::from_secs(2), get(addr, path))
+                .await
+                .unwrap_or_else(|_| panic!("no answer for {path} within 2 s"))
+                .unwrap_or_else(|e| panic!("the request for {path} failed: {e}"));
+            assert_eq!(reply, (want.0, want.1.to_string()), "GET {path}");
+        }
     }
 
-    #[tokio::test]
-    async fn unknown_path_gets_404() {
-        let addr = start_server().await;
+    // In memory, on a paused clock: a `duplex` pipe stands in for the socket, and the test
+    // plays the client, as slowly as it likes, with exact (virtual) timings.
 
-        let reply = timeout(Duration::from_secs(2), get(addr, "/nope"))
-            .await
-            .expect("no answer within 2 s");
-
-        let (status, _) = reply.expect(
-            "the server should answer every request; hanging up without a response is an error for the client",
-        );
-        assert_eq!(status, 404, "an unknown path should get 404 Not Found");
+    /// Serves one connection on an in-memory socket. `client` writes the request in pieces,
+    /// pausing before each one; returns everything the server answered, and when it finished.
+    async fn serve_in_memory(pieces: Vec<(Duration, &'static str)>) -> (String, Duration) {
+        let start = Instant::now();
+        let (client, server) = tokio::io::duplex(1024);
+        tokio::spawn(handle_connection(server));
+        let (mut from_server, mut to_server) = tokio::io::split(client);
+        tokio::spawn(async move {
+            for (pause, piece) in pieces {
+                sleep(pause).await;
+                if to_server.write_all(piece.as_bytes()).await.is_err() {
+                    return; // the server hung up
+                }
+            }
+            // Then stay connected, silent, until the test ends.
+            std::future::pending::<()>().await;
+        });
+        let mut answer = String::new();
+        timeout(
+            Duration::from_secs(60),
+            from_server.read_to_string(&mut answer),
+        )
+        .await
+        .expect(
+            "the server still had not answered after 60 s: with no deadline, a client that \
+                 never finishes its request keeps its task (and socket) waiting forever",
+        )
+        .unwrap();
+        (answer, start.elapsed())
     }
 
-    #[tokio::test]
-    async fn slow_client_does_not_block_others() {
-        let addr = start_server().await;
-
-        // Client A sends half of a request, then goes quiet.
-        let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
-        slow.write_all(b"GET /users/1 HTTP/1.1\r\n").await.unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-
-        // Client B must not have to wait for A.
-        let reply = timeout(Duration::from_secs(1), get(addr, "/users/2"))
-            .await
-            .expect(
-                "client B got no answer within 1 s: the server is still busy waiting for client A",
-            );
-        assert_eq!(
-            reply.expect("client B's request should succeed"),
-            (200, "Bob".to_string())
-        );
-
-        // Now A finishes its request, and gets its answer too.
-        slow.write_all(b"host: test\r\n\r\n").await.unwrap();
-        let mut response = String::new();
-        timeout(Duration::from_secs(1), slow.read_to_string(&mut response))
-            .await
-            .expect("client A got no answer within 1 s")
-            .unwrap();
+    #[tokio::test(start_paused = true)]
+    async fn silent_client_gets_408_at_the_deadline() {
+        let (answer, took) = serve_in_memory(vec![]).await;
         assert!(
-            response.starts_with("HTTP/1.1 200 OK\r\n") && response.ends_with("Alice"),
-            "client A should get its user too; got {response:?}. A slow client is only \
-             waiting, not misbehaving: don't hang up on it, give it a task of its own"
+            answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+            "a client that sends nothing should get 408 Request Timeout; got {answer:?}"
         );
+        assert_eq!(
+            took, REQUEST_DEADLINE,
+            "the 408 should come at the deadline"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn trickling_client_gets_408_at_the_deadline() {
+        // The request line, then one header line every 400 ms, never the end of the head.
+        let mut pieces = vec![(Duration::ZERO, "GET /users/1 HTTP/1.1\r\n")];
+        pieces.extend((0..20).map(|_| (Duration::from_millis(400), "x-trickle: 1\r\n")));
+        let (answer, took) = serve_in_memory(pieces).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+            "a client still sending headers after the deadline should get 408; got {answer:?}"
+        );
+        assert_eq!(
+            took, REQUEST_DEADLINE,
+            "the deadline counts from when the client connected, for the whole request head; a \
+             deadline that starts again with every line never ends for a client that trickles"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn slow_client_within_the_deadline_is_served() {
+        let pieces = vec![
+            (Duration::ZERO, "GET /users/2 HTTP/1.1\r\n"),
+            (Duration::from_millis(600), "host: test\r\n"),
+            (Duration::from_millis(300), "\r\n"),
+        ];
+        let (answer, took) = serve_in_memory(pieces).await;
+        assert!(
+            answer.starts_with("HTTP/1.1 200 OK\r\n") && answer.ends_with("Bob"),
+            "a client that sends its whole request within the deadline (900 ms of 1 s) should be \
+             served; got {answer:?}"
+        );
+        assert_eq!(took, Duration::from_millis(900));
     }
 }

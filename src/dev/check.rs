@@ -283,12 +283,22 @@ fn static_problems(course: &Course, shipped: &[Shipped]) -> Result<Vec<(String, 
         if !src.contains("// TODO") {
             p("the exercise has no `// TODO` marking what to fix".into());
         }
-        if ex
-            .hint_hinglish
-            .as_deref()
-            .is_none_or(|h| h.trim().is_empty())
-        {
-            p("no `hint_hinglish`".into());
+        // Hints come in two steps (a nudge, then the API), each in both languages.
+        let missing: Vec<String> = [
+            ("hint_hinglish", &ex.hint_hinglish),
+            ("hint_more", &ex.hint_more),
+            ("hint_more_hinglish", &ex.hint_more_hinglish),
+        ]
+        .into_iter()
+        .filter(|(_, h)| h.as_deref().is_none_or(|h| h.trim().is_empty()))
+        .map(|(field, _)| format!("`{field}`"))
+        .collect();
+        if !missing.is_empty() {
+            p(format!(
+                "no {} in info.toml (every exercise needs `hint`, `hint_more`, `hint_hinglish` \
+                 and `hint_more_hinglish`)",
+                missing.join(", ")
+            ));
         }
         let sol_path = course.root.join(&ex.sol_path);
         if !sol_path.is_file() {

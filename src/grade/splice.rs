@@ -46,6 +46,7 @@ const GUARDED_MACROS: &[&str] = &[
 /// Replaces the learner's test module with the course's (`canonical` is the solution file).
 /// `None` when the solution has no test module (a `test = false` exercise): nothing to splice.
 pub fn splice(student: &str, canonical: &str, crates: &[String]) -> Result<Option<Spliced>> {
+    let _text = source::ParsedText;
     let Some(range) = source::test_module_range(canonical)? else {
         return Ok(None);
     };
@@ -231,6 +232,8 @@ fn pin_for(sig: &syn::Signature) -> Option<String> {
         .inputs
         .iter()
         .map(|a| match a {
+            // `impl Trait` in an argument is a hidden generic: no pointer type can name it.
+            syn::FnArg::Typed(t) if names_impl_trait(t.ty.to_token_stream()) => None,
             syn::FnArg::Typed(t) => Some(t.ty.to_token_stream().to_string()),
             syn::FnArg::Receiver(_) => None,
         })
@@ -255,6 +258,15 @@ fn pin_for(sig: &syn::Signature) -> Option<String> {
             args.join(", ")
         )),
     }
+}
+
+/// Whether a type's tokens hold the keyword `impl` (at any depth: `Box<impl Fn()>` too).
+fn names_impl_trait(tokens: TokenStream) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => i == "impl",
+        proc_macro2::TokenTree::Group(g) => names_impl_trait(g.stream()),
+        _ => false,
+    })
 }
 
 /// `T` of `impl Future<Output = T>`.
@@ -533,12 +545,12 @@ mod tests {
 
     #[test]
     fn the_functions_the_tests_call_keep_the_solutions_signatures() {
-        let solution = "#[tokio::main]\nasync fn report() -> u8 { 0 }\n/// Doc.\nfn sum(v: &[u32]) -> u32 { 0 }\nasync fn twice(x: u32) -> u32 { x }\nasync fn greet(n: &str) -> String { n.into() }\nfn generic<T>(t: T) -> T { t }\nfn unused() -> u8 { 0 }\nfn unit() {}\nfn main() {}\n";
-        let module = "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n}";
+        let solution = "#[tokio::main]\nasync fn report() -> u8 { 0 }\n/// Doc.\nfn sum(v: &[u32]) -> u32 { 0 }\nasync fn twice(x: u32) -> u32 { x }\nasync fn greet(n: &str) -> String { n.into() }\nfn generic<T>(t: T) -> T { t }\nfn unused() -> u8 { 0 }\nfn unit() {}\nasync fn serve(n: u32, stop: impl std::future::Future<Output = ()>) -> u32 { n }\nfn apply(f: Box<impl Fn() -> u8>) -> u8 { f() }\nfn main() {}\n";
+        let module = "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); serve(1, async {}); apply(Box::new(|| 1)); }\n}";
         let pinned = pin_signatures(module, solution).unwrap();
         assert_eq!(
             pinned,
-            "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); }\n#[allow(dead_code, clippy::all)] fn __tokiolings_pins() { let _: fn(& [u32]) -> u32 = super::sum; fn twice_output<F: ::core::future::Future<Output = u32>>(_: fn(u32) -> F) {} twice_output(super::twice); } }"
+            "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); serve(1, async {}); apply(Box::new(|| 1)); }\n#[allow(dead_code, clippy::all)] fn __tokiolings_pins() { let _: fn(& [u32]) -> u32 = super::sum; fn twice_output<F: ::core::future::Future<Output = u32>>(_: fn(u32) -> F) {} twice_output(super::twice); } }"
         );
         assert_eq!(pinned.lines().count(), module.lines().count());
     }

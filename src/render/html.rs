@@ -49,6 +49,9 @@ const SCRIPT: &str = r#"<script>
   const secs = JSON.parse(g.dataset.sections);
   const nEx = secs.reduce((n, s) => n + s[1].length, 0);
   const $ = id => document.getElementById(id);
+  const [top, second] = g.tHead.rows;
+  // The top header's section cells (between "Learner" and "Section totals", "Total").
+  const runs = [...top.cells].slice(1, top.cells.length - 2);
   const css = document.createElement('style');
   document.head.appendChild(css);
   const apply = () => {
@@ -60,12 +63,12 @@ const SCRIPT: &str = r#"<script>
       if (ok) shown++;
     }
     $('shown').textContent = shown + ' of ' + rows.length + ' learners shown';
-    if (sec === '') { css.textContent = ''; return; }
+    if (sec === '') { css.textContent = ''; runs.forEach(th => { th.hidden = false; }); return; }
     const keep = new Set(secs[sec][1]), hide = [];
     for (let c = 0; c < nEx; c++) if (!keep.has(c))
       hide.push(`#grid tbody td:nth-child(${c + 2})`, `#grid tfoot td:nth-child(${c + 2})`, `#grid thead tr:nth-child(2) th:nth-child(${c + 1})`);
-    secs.forEach((_, j) => { if (String(j) !== sec) hide.push(`#grid thead tr:first-child th:nth-child(${j + 2})`); });
     css.textContent = hide.join(',') + '{display:none}';
+    runs.forEach(th => { th.hidden = th.textContent !== secs[sec][0]; });
   };
   const rank = { pass: 0, fail: 1, error: 2, timeout: 3 };
   const key = (r, c) => {
@@ -80,7 +83,6 @@ const SCRIPT: &str = r#"<script>
     rows.sort((a, b) => { const x = key(a, c), y = key(b, c); return (x < y ? -1 : x > y ? 1 : 0) * dir; });
     g.tBodies[0].append(...rows);
   };
-  const [top, second] = g.tHead.rows;
   top.cells[0].onclick = () => sortBy(0);
   top.cells[top.cells.length - 1].onclick = () => sortBy(rows.length ? rows[0].cells.length - 1 : 0);
   [...second.cells].forEach((th, i) => { th.onclick = () => sortBy(i + 1); });
@@ -102,6 +104,7 @@ pub fn render(
         exercises,
         students,
         sections: sections(exercises),
+        groups: groups(exercises),
     };
     let mut h = String::new();
     page.head(&mut h, course, generated_at);
@@ -118,8 +121,22 @@ pub fn render(
 struct Page<'a> {
     exercises: &'a [Exercise],
     students: &'a [(String, Report)],
-    /// Sections in course order, each with its exercises' columns.
+    /// Runs of adjacent columns of one section, in course order (the grid's top header).
     sections: Vec<(&'a str, Vec<usize>)>,
+    /// Each section once, in order of first appearance, with all its columns (a course may
+    /// come back to a section later): totals, progress and the section filter.
+    groups: Vec<(&'a str, Vec<usize>)>,
+}
+
+fn groups(exercises: &[Exercise]) -> Vec<(&str, Vec<usize>)> {
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (i, e) in exercises.iter().enumerate() {
+        match groups.iter_mut().find(|(s, _)| *s == e.section()) {
+            Some((_, cols)) => cols.push(i),
+            None => groups.push((e.section(), vec![i])),
+        }
+    }
+    groups
 }
 
 fn sections(exercises: &[Exercise]) -> Vec<(&str, Vec<usize>)> {
@@ -182,7 +199,7 @@ impl Page<'_> {
             let _ = write!(h, "<option value=\"{s}\">{what}</option>");
         }
         h.push_str("</select></label>\n<label>Section <select id=\"section\"><option value=\"\">all</option>");
-        for (i, (s, _)) in self.sections.iter().enumerate() {
+        for (i, (s, _)) in self.groups.iter().enumerate() {
             let _ = write!(
                 h,
                 "<option value=\"{i}\">{}</option>",
@@ -225,7 +242,7 @@ impl Page<'_> {
     fn section_progress(&self, h: &mut String) {
         let n = self.students.len();
         let bars: Vec<(String, f64, String)> = self
-            .sections
+            .groups
             .iter()
             .map(|(s, cols)| {
                 let (mut got, mut of, mut done) = (0u64, 0u64, 0);
@@ -292,7 +309,7 @@ impl Page<'_> {
     /// The learners × exercises grid, with section totals and a pass count per exercise.
     fn grid(&self, h: &mut String) {
         let sections: Vec<(String, &Vec<usize>)> = self
-            .sections
+            .groups
             .iter()
             .map(|(s, c)| (section_label(s), c))
             .collect();
@@ -312,12 +329,12 @@ impl Page<'_> {
         let _ = write!(
             h,
             "<th colspan=\"{}\">Section totals</th><th rowspan=\"2\">Total</th></tr>\n<tr>",
-            self.sections.len()
+            self.groups.len()
         );
         for e in self.exercises {
             let _ = write!(h, "<th>{}</th>", esc(&e.name));
         }
-        for (s, _) in &self.sections {
+        for (s, _) in &self.groups {
             let _ = write!(h, "<th>{}</th>", esc(&section_label(s)));
         }
         h.push_str("</tr>\n</thead>\n<tbody>\n");
@@ -336,7 +353,7 @@ impl Page<'_> {
         let _ = write!(
             h,
             "<td colspan=\"{}\"></td></tr>\n</tfoot>\n</table>\n",
-            self.sections.len() + 1
+            self.groups.len() + 1
         );
     }
 
@@ -364,7 +381,7 @@ impl Page<'_> {
                 );
             }
         }
-        for (_, cols) in &self.sections {
+        for (_, cols) in &self.groups {
             let (got, of) = cols.iter().fold((0, 0), |(g, o), &c| {
                 let r = &report.exercises[c];
                 (g + r.points, o + r.max_points)

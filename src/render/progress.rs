@@ -76,8 +76,22 @@ pub struct Spinner {
 
 impl Spinner {
     pub fn checking(name: &str) -> Self {
-        let plain = !Term::stderr().is_term();
-        let bar = ProgressBar::with_draw_target(None, stderr_target());
+        Self::new(name, true)
+    }
+
+    /// Draws and says nothing (`watch --json`: the status stream is the only output).
+    pub fn silent(name: &str) -> Self {
+        Self::new(name, false)
+    }
+
+    fn new(name: &str, visible: bool) -> Self {
+        let plain = visible && !Term::stderr().is_term();
+        let draw = if visible {
+            stderr_target()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(None, draw);
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"),
         );

@@ -1,5 +1,11 @@
 //! The terminal's verdicts, hints and lists, as `run`, `watch`, `hint` and `list` show them.
-//! Colours only on a terminal; the same text, plain, when piped.
+//! Colours only on a terminal and without `NO_COLOR` (console decides); the same text, plain,
+//! when piped. Exercise paths are OSC 8 hyperlinks under the rule of [`hyperlinks`].
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use std::collections::HashMap;
 
 use console::{Term, style};
 
@@ -25,6 +31,125 @@ const DIAGNOSTICS: usize = 4;
 
 pub fn is_tty() -> bool {
     Term::stdout().is_term()
+}
+
+/// Whether exercise paths are printed as OSC 8 hyperlinks (README, "Terminal"). The rule:
+/// `FORCE_HYPERLINK` decides when set (`0`: never, else always, even in a pipe); otherwise
+/// only when standard output is a terminal that `supports-hyperlinks` knows shows them, and
+/// `NO_COLOR` is not set (who asks for plain output gets plain text, not escape sequences).
+pub fn hyperlinks() -> bool {
+    static ON: OnceLock<bool> = OnceLock::new();
+    *ON.get_or_init(|| {
+        let forced = std::env::var_os("FORCE_HYPERLINK").is_some();
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        supports_hyperlinks::on(supports_hyperlinks::Stream::Stdout) && (forced || !no_color)
+    })
+}
+
+/// `rel` (a path relative to `root`) as the learner reads it, linked to the file when
+/// [`hyperlinks`] allows.
+pub fn path_link(root: &Path, rel: &Path) -> String {
+    let shown = rel.display().to_string();
+    if !hyperlinks() {
+        return shown;
+    }
+    osc8(&file_url(&root.join(rel)), &shown)
+}
+
+/// An OSC 8 hyperlink: `shown`, linked to `url`.
+fn osc8(url: &str, shown: &str) -> String {
+    format!("\x1b]8;;{url}\x1b\\{shown}\x1b]8;;\x1b\\")
+}
+
+/// The verdict as `run` and `watch` show it: [`verdict`], with each `path:line:col` of the
+/// exercise's file (rustc's `-->` lines, the first error, a failing assertion's `(at …)`)
+/// linked to the file when [`hyperlinks`] allows.
+pub fn verdict_linked(root: &Path, ex: &Exercise, r: &ExerciseResult) -> String {
+    let text = verdict(ex, r);
+    if !hyperlinks() {
+        return text;
+    }
+    link_locations(
+        &text,
+        &ex.path.to_string_lossy(),
+        &file_url(&root.join(&ex.path)),
+    )
+}
+
+/// Every `rel` in `text`, with its `:line:col` (or `:line`), linked to `url`.
+fn link_locations(text: &str, rel: &str, url: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find(rel) {
+        let mut end = i + rel.len();
+        // Up to two `:digits` groups: the line, then the column.
+        for _ in 0..2 {
+            let digits = rest[end..]
+                .strip_prefix(':')
+                .map_or(0, |t| t.bytes().take_while(u8::is_ascii_digit).count());
+            if digits == 0 {
+                break;
+            }
+            end += 1 + digits;
+        }
+        out.push_str(&rest[..i]);
+        out.push_str(&osc8(url, &rest[i..end]));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A `file://` URL of an absolute path, percent-encoding all but unreserved bytes and `/`.
+fn file_url(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut url = String::from("file://");
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            url.push(b as char);
+        } else {
+            url.push_str(&format!("%{b:02X}"));
+        }
+    }
+    url
+}
+
+/// `run --done`: each passed exercise re-checked, the ones that no longer pass named.
+pub fn recheck(results: &[ExerciseResult]) -> String {
+    let mut out = String::new();
+    let mut broken = Vec::new();
+    for r in results {
+        if r.passed() {
+            out.push_str(&format!(
+                "  {} {} still passes\n",
+                style("✓").green(),
+                r.name
+            ));
+        } else {
+            broken.push(r.name.as_str());
+            out.push_str(&format!(
+                "  {} {} no longer passes ({}): {}\n",
+                style("✗").red().bold(),
+                r.name,
+                r.status,
+                clean(r.message.lines().next().unwrap_or(""))
+            ));
+        }
+    }
+    if broken.is_empty() {
+        out.push_str(&format!(
+            "\nAll {} exercises you passed still pass.\n",
+            results.len()
+        ));
+    } else {
+        out.push_str(&format!(
+            "\n{} of {} exercises you passed no longer pass: {}\nYour passes are kept; `cargo run -- run NAME` shows the full verdict.\n",
+            broken.len(),
+            results.len(),
+            broken.join(", ")
+        ));
+    }
+    out
 }
 
 /// Rustc's rendering keeps its colours on a terminal and loses them in a pipe.
@@ -188,30 +313,43 @@ pub fn hint(ex: &Exercise, hinglish: bool, more: bool) -> String {
 }
 
 /// Every exercise by section, with its status.
+/// A section's directory as a learner reads it: "02_concurrency" → "02 · concurrency". The
+/// number keeps the course's order visible; the rest reads as words.
+pub fn section_title(dir: &str) -> String {
+    match dir.split_once('_') {
+        Some((num, rest))
+            if !num.is_empty() && !rest.is_empty() && num.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{num} · {}", rest.replace('_', " "))
+        }
+        _ => dir.replace('_', " "),
+    }
+}
+
 pub fn list(course: &Course, progress: &Progress) -> String {
+    // (done, total) per section, counted once: a course whose sections alternate would
+    // otherwise rescan every exercise at each header.
+    let mut counts: HashMap<&str, (usize, usize)> = HashMap::new();
+    for ex in &course.exercises {
+        let c = counts.entry(ex.section()).or_default();
+        c.0 += usize::from(progress.is_done(&ex.name));
+        c.1 += 1;
+    }
     let mut out = String::new();
     let mut section = None;
     for (i, ex) in course.exercises.iter().enumerate() {
         if section != Some(ex.section()) {
             section = Some(ex.section());
             let title = if ex.section().is_empty() {
-                "(no section)"
+                "(no section)".to_string()
             } else {
-                ex.section()
+                section_title(ex.section())
             };
-            let in_section: Vec<&Exercise> = course
-                .exercises
-                .iter()
-                .filter(|e| e.section() == ex.section())
-                .collect();
-            let done = in_section
-                .iter()
-                .filter(|e| progress.is_done(&e.name))
-                .count();
+            let (done, total) = counts[ex.section()];
             out.push_str(&format!(
                 "\n{} {}\n",
                 style(title).bold(),
-                style(format!("{done}/{}", in_section.len())).dim()
+                style(format!("{done}/{total}")).dim()
             ));
         }
         let current = i == progress.current();
@@ -238,6 +376,33 @@ pub fn list(course: &Course, progress: &Progress) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_urls_escape_what_a_url_cannot_hold() {
+        assert_eq!(
+            file_url(Path::new("/home/a b/ex%1/é.rs")),
+            "file:///home/a%20b/ex%251/%C3%A9.rs"
+        );
+    }
+
+    #[test]
+    fn locations_of_the_exercise_are_linked_with_line_and_column() {
+        let text = "--> ex/a.rs:2:7\nFix: ex/a.rs:2:7: error\n(at ex/a.rs:15:9)\nex/a.rs: x ex/a.rsx ex/b.rs:1:1";
+        let linked = link_locations(text, "ex/a.rs", "U");
+        let l = |s: &str| osc8("U", s);
+        assert_eq!(
+            linked,
+            format!(
+                "--> {}\nFix: {}: error\n(at {})\n{}: x {}x ex/b.rs:1:1",
+                l("ex/a.rs:2:7"),
+                l("ex/a.rs:2:7"),
+                l("ex/a.rs:15:9"),
+                l("ex/a.rs"),
+                l("ex/a.rs")
+            )
+        );
+        assert_eq!(console::strip_ansi_codes(&linked), text);
+    }
 
     #[test]
     fn output_loses_the_panic_but_keeps_the_prints() {

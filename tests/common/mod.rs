@@ -55,6 +55,31 @@ pub fn stderr_of(out: &std::process::Output) -> String {
 
 /// Live (non-zombie) processes whose command line contains `needle`.
 pub fn processes_matching(needle: &str) -> Vec<String> {
+    processes_where(|cmdline, _| cmdline.contains(needle))
+}
+
+/// Makes this test process the reaper of its descendants' orphans, so that
+/// [`orphans_left`] sees what a finished command left running, and nothing of another run on the
+/// same machine.
+pub fn adopt_orphans() {
+    rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+        .expect("PR_SET_CHILD_SUBREAPER");
+}
+
+/// Live processes whose parent is this one: after the commands a test started have been waited
+/// for, what they left behind (with [`adopt_orphans`]).
+pub fn orphans_left() -> Vec<String> {
+    let me = std::process::id().to_string();
+    processes_where(|_, stat| {
+        // `PID (COMM) STATE PPID …`: the fields after the last `)`.
+        stat.rsplit(')')
+            .next()
+            .and_then(|f| f.split_whitespace().nth(1))
+            == Some(me.as_str())
+    })
+}
+
+fn processes_where(found_if: impl Fn(&str, &str) -> bool) -> Vec<String> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir("/proc").unwrap().flatten() {
         let pid = entry.file_name().to_string_lossy().into_owned();
@@ -70,7 +95,7 @@ pub fn processes_matching(needle: &str) -> Vec<String> {
             .rsplit(')')
             .next()
             .is_some_and(|s| s.trim_start().starts_with('Z'));
-        if cmdline.contains(needle) && !zombie {
+        if found_if(&cmdline, &stat) && !zombie {
             found.push(format!("{pid}: {cmdline}"));
         }
     }

@@ -1,6 +1,6 @@
 // alternative: lists task2 first in join!, so task2 logs its start first (join! does not promise an order)
 
-// The seed's concurrency example: task1 sleeps 2 s, task2 sleeps 1 s.
+// The Tokio explainer's concurrency example: task1 sleeps 2 s, task2 sleeps 1 s.
 //
 // `run_both` waits for task1 to finish before it even starts task2, so it takes 2 s + 1 s = 3 s.
 // Make it wait for both futures at the same time with `tokio::join!`: then it takes only as long

@@ -1,24 +1,19 @@
 // trap-expect: fail
 // Wrong fix for 06_basic_example/hello_tokio: "main may not be async", so the learner makes it a
-// plain `fn main` that runs `app` with `futures::executor::block_on`, and adds the `.await` in
-// `app`. It compiles and greets, because this greeting happens to need nothing from Tokio; but
-// no Tokio runtime ever starts, and the first `tokio::time::sleep` or socket would panic.
-// `main_is_a_plain_fn_that_starts_tokio` fails: "main() ran, but it never greeted from inside a
-// Tokio runtime".
+// plain `fn main` that runs `app` with `futures::executor::block_on`. It compiles and greets,
+// because this greeting happens to need nothing from Tokio; but no Tokio runtime ever starts, and
+// the first `tokio::time::sleep` or socket would panic. `main_is_a_plain_fn_that_starts_tokio`
+// fails: "main() ran, but it never greeted from inside a Tokio runtime".
 
-// The seed's first example, "Hello from Tokio!", with one addition so that the tests can check
-// it: `say_hello` also notes each greeting in a `log`, and counts the greetings made on a Tokio
-// runtime.
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
 //
-// Two things make this tiny program work:
+// `app` already awaits `say_hello`. But an `.await` only runs a future when something runs the
+// `async fn` it sits in, and Rust has no async runtime built in: that is why `main` may not be
+// `async` on its own. Something has to start Tokio and run `main`'s async body on it.
 //
-// 1. `#[tokio::main]` on `async fn main`. Rust has no async runtime built in, so `main` may not
-//    be `async` on its own. The attribute turns it into an ordinary `fn main` that starts Tokio
-//    and runs your async body on it.
-// 2. `.await` on the call. Calling an async fn only builds a future; nothing in it runs until
-//    that future is awaited.
-//
-// TODO: this program does not compile, and once it does, `app` greets nobody. Fix both.
+// TODO: this program does not compile. Make `main` start Tokio.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

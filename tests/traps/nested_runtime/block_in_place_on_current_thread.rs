@@ -5,14 +5,15 @@
 // blocking only when running on the multi-threaded runtime". The fix is to `.await`
 // `load_config()`.
 
-// One thread, one runtime. Some libraries offer a blocking wrapper around their async API: it
-// builds a runtime and `block_on`s the future, like `load_config_blocking` below. That is handy
-// in plain synchronous code, such as a non-async `fn main` or a script.
+// Don't block on a runtime from inside one. Some libraries offer a blocking wrapper around their
+// async API: it builds a runtime and `block_on`s the future, like `load_config_blocking` below.
+// That is handy in plain synchronous code, such as a non-async `fn main` or a script.
 //
-// Async code, though, is already being run by a runtime. Calling the blocking wrapper from there
-// would start a second runtime on a thread that is busy driving the first one, and Tokio refuses
-// with a panic: "Cannot start a runtime from within a runtime". Inside async code, `.await` the
-// async version instead.
+// Async code, though, is already being run by a runtime. A program may have several runtimes,
+// and building one here is allowed, but the wrapper then blocks a thread that is busy driving
+// the first one, and Tokio refuses with a panic: "Cannot start a runtime from within a runtime"
+// (dropping a runtime there panics too). Inside async code, `.await` the async version
+// instead.
 
 use std::time::Duration;
 

@@ -11,8 +11,10 @@
 
 use std::time::Duration;
 
-/// Stands in for an expensive, blocking computation (think bcrypt with a high cost factor):
-/// it keeps its thread busy for 200 ms, then returns a hash of `password`.
+/// Stands in for an expensive, blocking call (think bcrypt with a high cost factor): it holds
+/// its thread for 200 ms, then returns a hash of `password`. It sleeps rather than computes, so
+/// the tests time the same on any machine. Real CPU work also competes for the cores: 8 real
+/// hashes on 2 cores take 4 hashes' time, whichever threads run them.
 pub fn hash_password(password: &str) -> u64 {
     std::thread::sleep(Duration::from_millis(200));
     password.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {

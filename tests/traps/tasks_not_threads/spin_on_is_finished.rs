@@ -5,7 +5,8 @@
 // jobs (or to fire the timers): the test hangs. Blocking the runtime is the bug.
 
 // Tokio runs concurrent work without an OS thread per job. A *task* (`tokio::spawn`) is just a
-// future that the runtime keeps in a queue: a few hundred bytes, not a thread with its own stack.
+// future that the runtime keeps in a queue: the future's own size plus a small header (often a
+// few hundred bytes), not a thread with its own stack.
 // While one task waits (for a timer, a socket, ...), the runtime polls another one, so even a
 // single thread can keep a thousand jobs going at the same time.
 //

@@ -1,0 +1,81 @@
+// trap-expect: fail
+// Wrong fix for 06_basic_example/hello_tokio: the compiler says "`main` function is not allowed
+// to be `async`", so the learner deletes `async` and the `.await` that no longer compiles. Now
+// `app(&mut log)` only builds a future that nothing runs (rustc warns "futures do nothing unless
+// you `.await` or poll them"), so `main_is_a_plain_fn_that_starts_tokio` fails: "main() ran, but
+// it never greeted from inside a Tokio runtime".
+
+// The Tokio explainer's first example, "Hello from Tokio!", with one addition so that the
+// tests can check it: `say_hello` also notes each greeting in a `log`, and counts the greetings
+// made on a Tokio runtime.
+//
+// `app` already awaits `say_hello`. But an `.await` only runs a future when something runs the
+// `async fn` it sits in, and Rust has no async runtime built in: that is why `main` may not be
+// `async` on its own. Something has to start Tokio and run `main`'s async body on it.
+//
+// TODO: this program does not compile. Make `main` start Tokio.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How many greetings were made inside a Tokio runtime (the tests read it).
+static GREETINGS_ON_TOKIO: AtomicUsize = AtomicUsize::new(0);
+
+/// Prints the greeting, and notes it in `log`.
+async fn say_hello(log: &mut Vec<String>) {
+    let greeting = String::from("Hello from Tokio!");
+    println!("{greeting}");
+    log.push(greeting);
+    if tokio::runtime::Handle::try_current().is_ok() {
+        GREETINGS_ON_TOKIO.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// The whole program: greet once.
+async fn app(log: &mut Vec<String>) {
+    say_hello(log).await;
+}
+
+#[allow(unused_must_use)]
+fn main() {
+    let mut log = Vec::new();
+    app(&mut log);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn say_hello_greets() {
+        let mut log = Vec::new();
+        say_hello(&mut log).await;
+        assert_eq!(log, ["Hello from Tokio!"]);
+    }
+
+    #[tokio::test]
+    async fn app_says_hello_once() {
+        let mut log = Vec::new();
+        app(&mut log).await;
+        assert_eq!(
+            log,
+            ["Hello from Tokio!"],
+            "app() should greet exactly once. Calling say_hello() only builds a future; \
+             it runs when you .await it."
+        );
+    }
+
+    // `#[tokio::main]` turns `async fn main` back into a plain, synchronous `fn main()` that
+    // starts its own runtime. So a plain `#[test]` (which has no runtime) may call it. If the
+    // next line does not compile, `main` is still an `async fn` that nothing runs.
+    #[test]
+    fn main_is_a_plain_fn_that_starts_tokio() {
+        let plain_main: fn() = main;
+        let before = GREETINGS_ON_TOKIO.load(Ordering::SeqCst);
+        plain_main();
+        assert!(
+            GREETINGS_ON_TOKIO.load(Ordering::SeqCst) > before,
+            "main() ran, but it never greeted from inside a Tokio runtime: main should start \
+             Tokio (that is what #[tokio::main] does) and run app() on it"
+        );
+    }
+}

@@ -1,0 +1,85 @@
+// trap-expect: fail
+// Wrong fix for 08_async_await_flow/lazy_futures: "the report only starts at its .await, so
+// await it first". It starts first, but the profile now waits for it to finish: 2 s + 1 s, one
+// after the other, again. `dashboard_opens_in_two_seconds` fails ("3 s means one after the
+// other"). Starting a future early needs something that polls it while you do other work.
+
+// lazy_futures: calling an async fn starts nothing, not even "in the background".
+//
+// Futures are lazy. Calling an async fn does not run it: it only builds a `Future` value, and the
+// code inside runs when something polls that future: `.await`, `join!`, or the runtime once you
+// hand the future to `tokio::spawn`. (In JavaScript, calling an async function starts it at
+// once. In Rust it doesn't.) So a future you are holding but haven't awaited yet is not making
+// progress anywhere.
+//
+// `open_dashboard` needs the user's profile (1 s) and a report that takes 2 s to build. To save
+// time it calls `build_report` first, "so that the report is built while the profile loads",
+// and awaits it at the end. Yet the dashboard takes 3 s.
+//
+// TODO: make the report really start before the profile loads, so that the dashboard opens in
+// 2 s (as long as the slower part), with both parts.
+
+use tokio::time::{Duration, sleep};
+
+#[derive(Debug, PartialEq)]
+pub struct Dashboard {
+    pub profile: String,
+    pub report: String,
+}
+
+/// Loads the user's profile (a 1 s network call).
+async fn load_profile(user: u32) -> String {
+    sleep(Duration::from_secs(1)).await;
+    format!("profile of user {user}")
+}
+
+/// Builds the user's report (2 s of waiting on a slow service).
+async fn build_report(user: u32) -> String {
+    sleep(Duration::from_secs(2)).await;
+    format!("report for user {user}")
+}
+
+pub async fn open_dashboard(user: u32) -> Dashboard {
+    let report = build_report(user).await;
+    let profile = load_profile(user).await;
+    Dashboard { profile, report }
+}
+
+#[tokio::main]
+async fn main() {
+    let start = tokio::time::Instant::now();
+    let dashboard = open_dashboard(7).await;
+    println!("{dashboard:?} after {:?}", start.elapsed());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn dashboard_has_both_parts() {
+        assert_eq!(
+            open_dashboard(7).await,
+            Dashboard {
+                profile: "profile of user 7".to_string(),
+                report: "report for user 7".to_string(),
+            }
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dashboard_opens_in_two_seconds() {
+        let start = Instant::now();
+        open_dashboard(7).await;
+        let took = start.elapsed();
+        assert_eq!(
+            took,
+            Duration::from_secs(2),
+            "open_dashboard took {took:?}, but the report (2 s) should be built while the \
+             profile (1 s) loads. 3 s means one after the other: calling build_report() only \
+             built a future, and it started running at its .await, after the profile. Something \
+             has to poll it from the start"
+        );
+    }
+}
