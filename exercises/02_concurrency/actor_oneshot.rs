@@ -176,6 +176,34 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn commands_are_answered_in_the_order_they_were_sent() {
+        let (counter, _manager) = Counter::start();
+        // Poll an `incr` once by hand: its command is now queued for the manager, which has not
+        // run yet.
+        let mut first = tokio_test::task::spawn(counter.incr("a", 5));
+        assert!(
+            first.poll().is_pending(),
+            "incr() had its answer before the manager task ever ran. Is the map shared behind \
+             a lock instead of owned by the manager? In an actor only the manager touches the \
+             state, and a client waits for its reply"
+        );
+        // Another client asks after that command was sent: the manager must answer it in turn.
+        let c = counter.clone();
+        assert_eq!(
+            ask(async move { c.get("a").await }, "get(\"a\")").await,
+            Some(5),
+            "incr(\"a\", 5) was sent before get(\"a\"), yet get did not see it. Did get read \
+             the map itself (behind a lock) instead of sending its command to the manager, \
+             which handles commands one by one, in the order they arrive?"
+        );
+        assert_eq!(
+            first.poll(),
+            std::task::Poll::Ready(5),
+            "the manager answered get(\"a\") but not the incr sent before it"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_client_that_stops_waiting_does_not_stop_the_manager() {
         let (counter, manager) = Counter::start();
         // Poll a `get` once by hand: its command is sent, then the client gives up and drops the
