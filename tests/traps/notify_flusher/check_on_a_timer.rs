@@ -86,7 +86,7 @@ mod tests {
         assert_eq!(
             log.flushes(),
             [["a"]],
-            "one flush, started as soon as "a" was written"
+            "one flush, started as soon as \"a\" was written"
         );
     }
 
