@@ -42,7 +42,7 @@ impl Counter {
     pub fn start() -> (Counter, JoinHandle<HashMap<String, u64>>) {
         let (tx, rx) = mpsc::channel(32);
         let counts = Arc::new(Mutex::new(HashMap::new()));
-        let manager = tokio::spawn(manager(rx, Arc::clone(&counts)));
+        let manager = tokio::spawn(serve(rx, Arc::clone(&counts)));
         (Counter { tx, counts }, manager)
     }
 
@@ -63,7 +63,14 @@ impl Counter {
     }
 }
 
-async fn manager(
+/// The manager as it was, for anyone who starts it without a handle.
+#[allow(dead_code)]
+async fn manager(rx: mpsc::Receiver<Command>) -> HashMap<String, u64> {
+    serve(rx, Arc::default()).await
+}
+
+/// The manager, now writing into the map that the handles share.
+async fn serve(
     mut rx: mpsc::Receiver<Command>,
     shared: Arc<Mutex<HashMap<String, u64>>>,
 ) -> HashMap<String, u64> {
