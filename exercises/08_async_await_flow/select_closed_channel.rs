@@ -109,7 +109,8 @@ mod tests {
         assert!(
             poll_once(&mut merging).await.is_pending(),
             "merge finished when only channel a had closed: the values still to come on b \
-             would be lost. Stop only when BOTH channels are closed"
+             would be lost. Stop only when BOTH channels are closed (and a closed channel's \
+             `recv()` returns None at every call: two Nones can come from the same channel)"
         );
         b_tx.try_send(2).unwrap();
         b_tx.try_send(3).unwrap();

@@ -170,6 +170,41 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn commands_are_answered_in_the_order_they_were_sent() {
+        let (counter, _manager) = Counter::start();
+        // Poll an `incr` and then a `get` once by hand: both commands are now sent, and the
+        // manager task has not run yet.
+        let mut first = tokio_test::task::spawn(counter.incr("a", 5));
+        assert!(
+            first.poll().is_pending(),
+            "incr() had its answer before the manager task ever ran. Is the map shared behind \
+             a lock instead of owned by the manager? In an actor only the manager touches the \
+             state, and a client waits for its reply"
+        );
+        let mut second = tokio_test::task::spawn(counter.get("a"));
+        if let std::task::Poll::Ready(answer) = second.poll() {
+            panic!(
+                "get(\"a\") answered {answer:?} before the manager task ever ran, ignoring the \
+                 incr(\"a\", 5) sent before it. Did get read the map itself (behind a lock) \
+                 instead of sending its command to the manager, which handles commands one by \
+                 one, in the order they arrive?"
+            );
+        }
+        // Now let the manager run.
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            first.poll(),
+            std::task::Poll::Ready(5),
+            "incr(\"a\", 5) was sent first, so the manager should have answered it"
+        );
+        assert_eq!(
+            second.poll(),
+            std::task::Poll::Ready(Some(5)),
+            "get(\"a\") was sent after incr(\"a\", 5), so the manager should answer Some(5)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_client_that_stops_waiting_does_not_stop_the_manager() {
         let (counter, manager) = Counter::start();
         // Poll a `get` once by hand: its command is sent, then the client gives up and drops the
@@ -177,7 +212,8 @@ mod tests {
         let mut impatient = tokio_test::task::spawn(counter.get("a"));
         assert!(
             impatient.poll().is_pending(),
-            "get() cannot have its answer before the manager has run"
+            "get() had its answer before the manager task ever ran: does it read the state \
+             itself instead of asking the manager?"
         );
         drop(impatient);
         tokio::task::yield_now().await;

@@ -3,6 +3,9 @@
 // at once and the late lines get their own flush. Permits don't pile up: ten writes during a
 // flush still mean one more flush. `notify_waiters()` wakes only the tasks waiting at that very
 // moment and stores nothing, which is right for "everybody who is waiting, go" and wrong here.
+// Keeping `notify_waiters()` and having the flusher look for pending lines before it waits
+// passes these tests but is a race on a multi-thread runtime: a write that lands between the
+// check and `notified()` wakes nobody. That design needs the `Notified` enabled before the check.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

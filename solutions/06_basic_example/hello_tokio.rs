@@ -40,7 +40,11 @@ mod tests {
     async fn say_hello_greets() {
         let mut log = Vec::new();
         say_hello(&mut log).await;
-        assert_eq!(log, ["Hello from Tokio!"]);
+        assert_eq!(
+            log,
+            ["Hello from Tokio!"],
+            "say_hello() notes the one greeting it prints"
+        );
     }
 
     #[tokio::test]

@@ -145,7 +145,9 @@ mod tests {
         let db = new_db();
         assert_eq!(
             session(&db, &["HELLO", "GET"]).await,
-            ["ERR unknown command", "ERR unknown command"]
+            ["ERR unknown command", "ERR unknown command"],
+            "a line that is not a whole SET or GET (an unknown word, or GET without a key) gets \
+             the answer \"ERR unknown command\", and the session goes on"
         );
     }
 

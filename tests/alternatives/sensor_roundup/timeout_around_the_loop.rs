@@ -151,7 +151,9 @@ mod tests {
         assert_eq!(
             took,
             secs(5),
-            "gather should give up exactly at the 5 s deadline, counted from its start"
+            "gather should give up exactly at the 5 s deadline, counted from its start. Later? \
+             A deadline checked only when a reading arrives cannot end the wait for a reading \
+             that never comes: the wait itself has to race the deadline"
         );
         assert_eq!(
             report,

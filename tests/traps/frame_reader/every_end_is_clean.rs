@@ -83,16 +83,20 @@ mod tests {
     use tokio_test::io::Builder;
 
     // Reads frames until the end of the stream and lists their payloads. It runs in its own task
-    // so that a panic in read_frame becomes a failure that says what probably went wrong.
-    async fn all_frames(stream: impl AsyncRead + Unpin + Send + 'static) -> Vec<String> {
+    // so that a panic in read_frame becomes a failure that says what probably went wrong. The
+    // reader comes back too: the caller keeps it until its asserts are done, because a mock
+    // stream dropped with data left in it panics with a message of its own.
+    async fn all_frames<S: AsyncRead + Unpin + Send + 'static>(
+        stream: S,
+    ) -> (Vec<String>, FrameReader<S>) {
         let reading = tokio::spawn(async move {
             let mut reader = FrameReader::new(stream);
             let mut frames = Vec::new();
             loop {
                 match reader.read_frame().await {
                     Ok(Some(frame)) => frames.push(String::from_utf8_lossy(&frame).into_owned()),
-                    Ok(None) => return Ok(frames),
-                    Err(e) => return Err((frames, e)),
+                    Ok(None) => return Ok((frames, reader)),
+                    Err(e) => return Err((frames, e, reader)),
                 }
             }
         });
@@ -103,7 +107,7 @@ mod tests {
                  several frames"
             )
         });
-        result.unwrap_or_else(|(frames, e)| {
+        result.unwrap_or_else(|(frames, e, _reader)| {
             panic!(
                 "read_frame returned an error ({e}) after {} whole frames, though the \
                  stream ended right after a whole frame. Was that frame still waiting in the \
@@ -119,8 +123,15 @@ mod tests {
             .read(&frame(b"hello"))
             .read(&frame(b"world"))
             .build();
-        let frames = all_frames(stream).await;
-        assert_eq!(frames, ["hello", "world"]);
+        let (frames, _reader) = all_frames(stream).await;
+        assert_eq!(
+            frames,
+            ["hello", "world"],
+            "two frames, each in a read of its own. None at all? Does the read get room to \
+             fill: `read(&mut buf)` fills at most `buf.len()` bytes, and an empty `BytesMut` has \
+             length 0, so the read returns 0, which looks like the end of the stream \
+             (`read_buf` appends to a BytesMut instead)"
+        );
     }
 
     #[tokio::test]
@@ -131,7 +142,7 @@ mod tests {
             .read(&[5, b'h', b'e'])
             .read(b"llo")
             .build();
-        let frames = all_frames(stream).await;
+        let (frames, _reader) = all_frames(stream).await;
         assert_eq!(
             frames,
             ["hello"],
@@ -146,7 +157,7 @@ mod tests {
             .read(&[frame(b"first"), frame(b"second")].concat())
             .read(&frame(b"third"))
             .build();
-        let frames = all_frames(stream).await;
+        let (frames, _reader) = all_frames(stream).await;
         assert_eq!(
             frames,
             ["first", "second", "third"],
@@ -161,7 +172,7 @@ mod tests {
         let stream = Builder::new()
             .read(&[frame(b""), frame(b"x")].concat())
             .build();
-        let frames = all_frames(stream).await;
+        let (frames, _reader) = all_frames(stream).await;
         assert_eq!(
             frames,
             ["", "x"],
@@ -176,7 +187,11 @@ mod tests {
             let stream = Builder::new().read(&frame(b"ok")).read(&cut).build();
             let mut reader = FrameReader::new(stream);
             let first = reader.read_frame().await.expect("the first frame is whole");
-            assert_eq!(first.as_deref(), Some(&b"ok"[..]));
+            assert_eq!(
+                first.as_deref(),
+                Some(&b"ok"[..]),
+                "the stream starts with the whole frame \"ok\""
+            );
             let end = reader.read_frame().await;
             assert!(
                 matches!(&end, Err(e) if e.kind() == io::ErrorKind::UnexpectedEof),
@@ -195,8 +210,7 @@ mod tests {
                 client.write_all(&frame(&[byte; 1000])).await.unwrap();
             }
         });
-        let frames = all_frames(server).await;
-        writer.await.unwrap();
+        let (frames, reader) = all_frames(server).await;
         let expected: Vec<String> = ["a", "b", "c"].iter().map(|s| s.repeat(1000)).collect();
         assert!(
             frames == expected,
@@ -204,5 +218,7 @@ mod tests {
             frames.len(),
             frames.iter().map(String::len).collect::<Vec<_>>()
         );
+        drop(reader);
+        writer.await.unwrap();
     }
 }

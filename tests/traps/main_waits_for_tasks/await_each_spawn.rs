@@ -104,7 +104,8 @@ mod tests {
             took,
             Duration::from_secs(3),
             "the party should take as long as the slowest invitation (3 s on the paused clock), \
-             not {took:?}: wait for the tasks themselves, not for a guessed time"
+             not {took:?}: wait for the tasks themselves, not for a guessed time, and not by \
+             checking on a timer whether they are done"
         );
     }
 

@@ -75,8 +75,16 @@ mod tests {
             poll_once(&mut screen).await.is_pending(),
             "the display runs until the sender is gone"
         );
+        let so_far = shown_so_far(&shown);
+        assert!(
+            so_far.len() < 2,
+            "nothing was sent, yet the display showed 20 {} times: it shows the value it holds \
+             again and again instead of waiting for a newer one (`wait_for` and `borrow` look \
+             at the current value, seen or not; `changed()` waits for a newer one)",
+            so_far.len()
+        );
         assert_eq!(
-            shown_so_far(&shown),
+            so_far,
             [20],
             "the channel already holds 20, so the display should show it right away. \
              `changed()` waits for a value NEWER than the one the receiver has seen, and a new \

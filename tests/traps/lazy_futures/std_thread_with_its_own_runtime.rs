@@ -1,0 +1,94 @@
+// trap-expect: fail
+// Wrong fix for 08_async_await_flow/lazy_futures: the std way to do two things at once, a thread,
+// with a runtime of its own to drive the report. It "works" in main, but `join()` blocks this
+// task while the other runtime sleeps in real time, and none of that counts on this runtime's
+// clock. `dashboard_opens_in_two_seconds` says "open_dashboard took 1s ... was the report built
+// outside this runtime".
+
+use tokio::time::{Duration, sleep};
+
+#[derive(Debug, PartialEq)]
+pub struct Dashboard {
+    pub profile: String,
+    pub report: String,
+}
+
+/// Loads the user's profile (a 1 s network call).
+async fn load_profile(user: u32) -> String {
+    sleep(Duration::from_secs(1)).await;
+    format!("profile of user {user}")
+}
+
+/// Builds the user's report: four sections, each 500 ms of waiting on a slow service (2 s).
+async fn build_report(user: u32) -> String {
+    for _section in 0..4 {
+        sleep(Duration::from_millis(500)).await;
+    }
+    format!("report for user {user}")
+}
+
+pub async fn open_dashboard(user: u32) -> Dashboard {
+    let report = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(build_report(user))
+    });
+    let profile = load_profile(user).await;
+    Dashboard {
+        profile,
+        report: report.join().unwrap(),
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let start = tokio::time::Instant::now();
+    let dashboard = open_dashboard(7).await;
+    println!("{dashboard:?} after {:?}", start.elapsed());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn dashboard_has_both_parts() {
+        assert_eq!(
+            open_dashboard(7).await,
+            Dashboard {
+                profile: "profile of user 7".to_string(),
+                report: "report for user 7".to_string(),
+            },
+            "the dashboard shows user 7's profile and report"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn dashboard_opens_in_two_seconds() {
+        let start = Instant::now();
+        open_dashboard(7).await;
+        let took = start.elapsed();
+        let why = if took < Duration::from_secs(2) {
+            "That is less than the report alone takes on this runtime's clock: was the report \
+             built outside this runtime (a thread or a runtime of its own, whose `join()` blocks \
+             this task while the clock stands still)? `tokio::spawn` hands it to this runtime"
+        } else if took < Duration::from_secs(3) {
+            "The report made some progress early, then stalled: a future only runs while \
+             something polls it, and polling it once (`poll!`, `now_or_never`) runs it to its \
+             first .await only. Something has to keep polling it while the profile loads"
+        } else {
+            "3 s means one after the other: calling build_report() only built a future, and it \
+             started running at its .await, after the profile. Something has to poll it from \
+             the start"
+        };
+        assert_eq!(
+            took,
+            Duration::from_secs(2),
+            "open_dashboard took {took:?}, but the report (2 s) should be built while the \
+             profile (1 s) loads. {why}"
+        );
+    }
+}
