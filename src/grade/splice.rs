@@ -176,7 +176,7 @@ pub fn crate_names(dependencies: &[String]) -> Vec<String> {
 fn pin_signatures(module: &str, canonical: &str) -> Result<String> {
     let solution = syn::parse_file(canonical).context("failed to parse the canonical file")?;
     let used = TokenStream::from_str(module)
-        .map(identifiers)
+        .map(called_functions)
         .unwrap_or_default();
     let mut pins = String::new();
     for item in &solution.items {
@@ -296,14 +296,25 @@ fn impl_future_output(ty: &syn::Type) -> Option<String> {
     None
 }
 
-fn identifiers(tokens: TokenStream) -> std::collections::HashSet<String> {
+/// The names the tests call as free functions: an identifier right before `( … )`, not after a
+/// `.` (a method). A local variable that shares a function's name (`let manager = …;
+/// manager.await`) is not a call, and pinning that function would turn a learner's legitimate
+/// change of its signature into a build error.
+fn called_functions(tokens: TokenStream) -> std::collections::HashSet<String> {
     let mut out = std::collections::HashSet::new();
-    for t in tokens {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    for (i, t) in tokens.iter().enumerate() {
         match t {
-            TokenTree::Ident(i) => {
-                out.insert(i.to_string());
+            TokenTree::Ident(id) => {
+                let call = matches!(tokens.get(i + 1),
+                    Some(TokenTree::Group(g)) if g.delimiter() == proc_macro2::Delimiter::Parenthesis);
+                let method =
+                    i > 0 && matches!(&tokens[i - 1], TokenTree::Punct(p) if p.as_char() == '.');
+                if call && !method {
+                    out.insert(id.to_string());
+                }
             }
-            TokenTree::Group(g) => out.extend(identifiers(g.stream())),
+            TokenTree::Group(g) => out.extend(called_functions(g.stream())),
             _ => {}
         }
     }
@@ -545,12 +556,12 @@ mod tests {
 
     #[test]
     fn the_functions_the_tests_call_keep_the_solutions_signatures() {
-        let solution = "#[tokio::main]\nasync fn report() -> u8 { 0 }\n/// Doc.\nfn sum(v: &[u32]) -> u32 { 0 }\nasync fn twice(x: u32) -> u32 { x }\nasync fn greet(n: &str) -> String { n.into() }\nfn generic<T>(t: T) -> T { t }\nfn unused() -> u8 { 0 }\nfn unit() {}\nasync fn serve(n: u32, stop: impl std::future::Future<Output = ()>) -> u32 { n }\nfn apply(f: Box<impl Fn() -> u8>) -> u8 { f() }\nfn main() {}\n";
-        let module = "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); serve(1, async {}); apply(Box::new(|| 1)); }\n}";
+        let solution = "#[tokio::main]\nasync fn report() -> u8 { 0 }\n/// Doc.\nfn sum(v: &[u32]) -> u32 { 0 }\nasync fn twice(x: u32) -> u32 { x }\nasync fn greet(n: &str) -> String { n.into() }\nfn generic<T>(t: T) -> T { t }\nfn unused() -> u8 { 0 }\nfn unit() {}\nasync fn manager(n: u8) -> u8 { n }\nfn helper(n: u8) -> u8 { n }\nasync fn serve(n: u32, stop: impl std::future::Future<Output = ()>) -> u32 { n }\nfn apply(f: Box<impl Fn() -> u8>) -> u8 { f() }\nfn main() {}\n";
+        let module = "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); serve(1, async {}); apply(Box::new(|| 1)); let manager = 1; x.helper(manager); }\n}";
         let pinned = pin_signatures(module, solution).unwrap();
         assert_eq!(
             pinned,
-            "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); serve(1, async {}); apply(Box::new(|| 1)); }\n#[allow(dead_code, clippy::all)] fn __tokiolings_pins() { let _: fn(& [u32]) -> u32 = super::sum; fn twice_output<F: ::core::future::Future<Output = u32>>(_: fn(u32) -> F) {} twice_output(super::twice); } }"
+            "mod tests {\n    fn t() { report(); sum(&[]); twice(1); greet(\"a\"); generic(1); unit(); serve(1, async {}); apply(Box::new(|| 1)); let manager = 1; x.helper(manager); }\n#[allow(dead_code, clippy::all)] fn __tokiolings_pins() { let _: fn(& [u32]) -> u32 = super::sum; fn twice_output<F: ::core::future::Future<Output = u32>>(_: fn(u32) -> F) {} twice_output(super::twice); } }"
         );
         assert_eq!(pinned.lines().count(), module.lines().count());
     }
