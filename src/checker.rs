@@ -449,7 +449,7 @@ impl Checker {
             && code != 0
         {
             t.message = format!("`main` exited with code {code}; it must exit with 0");
-            if let Some(p) = verdict::panic_message(&run.output) {
+            if let Some(p) = verdict::panic_message(&verdict::seen_output(&run)) {
                 t.message = format!("{}: {p}", t.message);
             }
         }
