@@ -84,6 +84,9 @@ pub struct Checker {
     only_course_tests: bool,
     /// Check the program before the tests start rather than beside them.
     program_check_first: bool,
+    /// How the program is checked: `Program` (a build, sharing the test build's dependencies)
+    /// or `Check`.
+    program_kind: BuildKind,
 }
 
 /// See [`CheckerBuilder::sandbox`].
@@ -124,9 +127,12 @@ impl CheckerBuilder {
         self
     }
 
-    /// Checks the program before any test starts (grade mode: verdicts independent of load).
+    /// Checks the program before any test starts (grade mode: verdicts independent of load),
+    /// with `cargo check`: grade mode checks many learners' copies against one set of
+    /// dependencies, where building every bin of every learner would cost more.
     pub fn program_check_first(mut self) -> Self {
         self.0.program_check_first = true;
+        self.0.program_kind = BuildKind::Check;
         self
     }
 
@@ -155,6 +161,7 @@ impl Checker {
             wrap: None,
             only_course_tests: false,
             program_check_first: false,
+            program_kind: BuildKind::Program,
         })
     }
 
@@ -220,7 +227,7 @@ impl Checker {
         // Grade mode checks the program before any test starts: a test must never share the
         // CPU with the grader's own build, or its verdict would depend on load.
         let checked_first = if check_program && self.program_check_first {
-            Some(build::build(&self.pkg, BuildKind::Check, &built, &|_| {}).await?)
+            Some(build::build(&self.pkg, self.program_kind, &built, &|_| {}).await?)
         } else {
             None
         };
@@ -230,7 +237,7 @@ impl Checker {
             if checked_first.is_some() || !check_program {
                 return Ok(checked_first);
             }
-            build::build(&self.pkg, BuildKind::Check, &built, &|_| {})
+            build::build(&self.pkg, self.program_kind, &built, &|_| {})
                 .await
                 .map(Some)
         };
@@ -238,7 +245,7 @@ impl Checker {
         let (mut judged, program) = (judged?, program?);
         for (i, r) in &mut judged {
             if let Some(program) = &program {
-                program_must_compile(r, program, &targets[*i].bin);
+                program_must_compile(r, program, self.program_kind, &targets[*i].bin);
             }
         }
         Ok(judged)
@@ -505,12 +512,17 @@ fn ignored_test(name: &str) -> TestResult {
 
 /// Tests compile the file as a test harness, where some mistakes go unseen (an `async fn main`
 /// without `#[tokio::main]`): a pass also needs the program to compile, as rustlings requires.
-fn program_must_compile(result: &mut ExerciseResult, program: &build::BuildOutput, bin: &str) {
+fn program_must_compile(
+    result: &mut ExerciseResult,
+    program: &build::BuildOutput,
+    kind: BuildKind,
+    bin: &str,
+) {
     if result.status != Status::Pass {
         return;
     }
     // A check that could not run at all (not a compile error) judges nothing.
-    if let Ok(Built::Failed { diagnostics }) = program.outcome(BuildKind::Check, bin) {
+    if let Ok(Built::Failed { diagnostics }) = program.outcome(kind, bin) {
         result.status = Status::Error;
         result.points = 0;
         result.message = format!(
