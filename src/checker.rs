@@ -84,6 +84,8 @@ pub struct Checker {
     only_course_tests: bool,
     /// Check the program before the tests start rather than beside them.
     program_check_first: bool,
+    /// Deadlines come from the solutions' recorded timings where the author set none.
+    evidence_deadlines: bool,
     /// How the program is checked: `Program` (a build, sharing the test build's dependencies)
     /// or `Check`.
     program_kind: BuildKind,
@@ -142,6 +144,13 @@ impl CheckerBuilder {
         self
     }
 
+    /// Derives each exercise's deadline from its solution's slowest recorded test, where the
+    /// author set no `timeout_secs` (watch and run: a hang is told in a second or so).
+    pub fn evidence_deadlines(mut self, yes: bool) -> Self {
+        self.0.evidence_deadlines = yes;
+        self
+    }
+
     pub fn build(self) -> Checker {
         self.0
     }
@@ -162,6 +171,7 @@ impl Checker {
             only_course_tests: false,
             program_check_first: false,
             program_kind: BuildKind::Program,
+            evidence_deadlines: false,
         })
     }
 
@@ -171,7 +181,30 @@ impl Checker {
     }
 
     fn deadline(&self, ex: &Exercise) -> Duration {
-        self.timeout_override.unwrap_or(ex.timeout)
+        self.timeout_override
+            .or_else(|| self.derived_deadline(ex))
+            .unwrap_or(ex.timeout)
+    }
+
+    /// The deadline the solution's timings earn, when that is what applies (never longer than
+    /// the exercise's own).
+    fn derived_deadline(&self, ex: &Exercise) -> Option<Duration> {
+        if !self.evidence_deadlines || ex.timeout_set || self.timeout_override.is_some() {
+            return None;
+        }
+        ex.slowest_ms
+            .map(|ms| crate::timings::deadline(ms).min(ex.timeout))
+    }
+
+    /// After a timeout under a derived deadline: how to get more time.
+    fn more_time(&self, ex: &Exercise, t: &mut TestResult) {
+        if t.status == TestStatus::Timeout && self.derived_deadline(ex).is_some() {
+            t.message.push_str(&format!(
+                "\nhint: the deadline is 4× what the solution needs; if yours is slower on purpose, `--timeout {}` gives every test {} s",
+                ex.timeout.as_secs(),
+                ex.timeout.as_secs()
+            ));
+        }
     }
 
     /// Builds every target in one cargo invocation, then judges each; `events` hears the
@@ -398,6 +431,7 @@ impl Checker {
             let this = self.clone();
             let exe = exe.to_path_buf();
             let logdir = logdir.clone();
+            let exercise = target.exercise.clone();
             set.spawn(async move {
                 let permit = this.slots.clone().acquire_owned().await?;
                 let log = logdir.path().join(format!("{i}.log"));
@@ -410,7 +444,9 @@ impl Checker {
                 let run =
                     supervise::run_releasing_when_idle(cmd, this.limits(deadline), release).await?;
                 let harness = Harness::from_log_path(&log, &name);
-                anyhow::Ok((i, verdict::judge_test(&name, &run, harness, deadline)))
+                let mut t = verdict::judge_test(&name, &run, harness, deadline);
+                this.more_time(&exercise, &mut t);
+                anyhow::Ok((i, t))
             });
         }
         let mut tests: Vec<(usize, TestResult)> = Vec::new();
@@ -449,6 +485,7 @@ impl Checker {
         let deadline = self.deadline(&target.exercise);
         let run = supervise::run(self.command(exe), self.limits(deadline)).await?;
         let mut t = verdict::judge_test("main", &run, Harness::Ok, deadline);
+        self.more_time(&target.exercise, &mut t);
         if t.status == TestStatus::Pass && !run.exit.success() {
             t.status = TestStatus::Fail;
         }

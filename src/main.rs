@@ -27,6 +27,7 @@ mod shipped;
 mod show;
 mod source;
 mod supervise;
+mod timings;
 mod verdict;
 mod watch;
 
@@ -120,8 +121,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         eprintln!("note: {note}");
     }
     match command {
-        Command::Watch { manual_next, poll } => watch::watch(&mut app, manual_next, poll).await,
-        Command::Run { name } => run::run(&mut app, name.as_deref()).await,
+        Command::Watch { manual_next, poll } => {
+            app.evidence_deadlines();
+            watch::watch(&mut app, manual_next, poll).await
+        }
+        Command::Run { name } => {
+            app.evidence_deadlines();
+            run::run(&mut app, name.as_deref()).await
+        }
         Command::Hint { name, lang, more } => {
             show::hint(&app, name.as_deref(), lang == Lang::Hinglish, more)
         }
