@@ -256,6 +256,26 @@ impl Checker {
             .filter(|b| out.executables.contains_key(*b))
             .cloned()
             .collect();
+        // The test build already type-checked most programs (see
+        // `source::program_checked_by_tests`); grade mode checks every one, as its sources are
+        // not trusted to be what they seem.
+        let built: Vec<String> = if self.program_check_first {
+            built
+        } else {
+            let by_bin: std::collections::HashMap<&str, &Target> = idx
+                .iter()
+                .map(|&i| (targets[i].bin.as_str(), &targets[i]))
+                .collect();
+            built
+                .into_iter()
+                .filter(|b| {
+                    by_bin.get(b.as_str()).is_none_or(|t| {
+                        !std::fs::read_to_string(&t.source)
+                            .is_ok_and(|src| source::program_checked_by_tests(&src))
+                    })
+                })
+                .collect()
+        };
         let check_program = kind != BuildKind::Bin && !built.is_empty();
         // Grade mode checks the program before any test starts: a test must never share the
         // CPU with the grader's own build, or its verdict would depend on load.
