@@ -53,14 +53,22 @@ fn main() {
         let _ = name;
         std::fs::copy(dir.join(sol), dir.join(ex)).unwrap();
     }
+    // A second copy for the bare runs beside `watch`, which would see edits of its own copy.
+    let twin = tempfile::tempdir().unwrap();
+    sh(&format!(
+        "cp -r '{}/.' '{}'",
+        dir.display(),
+        twin.path().display()
+    ));
     let manifest = dir.join("exercises/Cargo.toml");
-    let bare = |name: &str| {
+    let bare_in = |course: &Path, name: &str| {
         let mut c = Command::new(cargo());
         c.args(["test", "-q", "--bin", name, "--manifest-path"])
-            .arg(&manifest)
+            .arg(course.join("exercises/Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target);
         c
     };
+    let bare = |name: &str| bare_in(dir, name);
     let tl = |args: &[&str]| {
         let mut c = Command::new(&exe);
         c.arg("--course")
@@ -75,9 +83,15 @@ fn main() {
         std::fs::write(path, format!("{text}\n// edit {tag}\n")).unwrap();
     };
 
-    // Warm: every chosen exercise built once both ways.
+    // Warm: every chosen exercise built once each way.
     for (name, _, _) in &names {
         assert!(bare(name).output().unwrap().status.success(), "{name}");
+        let twin_ok = bare_in(twin.path(), name)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        assert!(twin_ok, "{name}");
         assert!(
             tl(&["run", name]).output().unwrap().status.success(),
             "{name}"
@@ -118,22 +132,43 @@ fn main() {
     let pid = p.process.child_pid.as_raw();
     let mut watch = Vec::new();
     let mut watch_per_ex = Vec::new();
+    let mut watch_base = Vec::new();
     for (k, (name, ex, _)) in names.iter().enumerate() {
         if k > 0 {
             p.send("n").unwrap();
             p.flush().unwrap();
         }
         p.exp_string(&format!("`{name}` passes")).unwrap();
-        let mut w = Vec::new();
+        let (mut w, mut b) = (Vec::new(), Vec::new());
         for i in 0..EDITS {
+            // Bare `cargo test` on the twin copy, interleaved with watch's saves.
+            edit(&twin.path().join(ex), format!("t{i}"));
+            b.push(time(|| {
+                assert!(
+                    bare_in(twin.path(), name)
+                        .output()
+                        .unwrap()
+                        .status
+                        .success()
+                )
+            }));
             std::thread::sleep(Duration::from_millis(300));
+            // The verdict is timed by the attempt watch records just before printing it:
+            // rexpect looks at the terminal only every 100 ms, which would round every
+            // measurement up to the next 100 ms.
+            let before = attempts(dir, name);
             let start = Instant::now();
             edit(&dir.join(ex), format!("w{i}"));
-            p.exp_string(&format!("`{name}` passes")).unwrap();
+            while attempts(dir, name) == before {
+                assert!(start.elapsed() < Duration::from_secs(300), "no verdict");
+                std::thread::sleep(Duration::from_millis(2));
+            }
             w.push(start.elapsed());
+            p.exp_string(&format!("`{name}` passes")).unwrap();
         }
-        watch_per_ex.push(median(&w));
+        watch_per_ex.push((median(&w), median(&b)));
         watch.extend(w);
+        watch_base.extend(b);
     }
     let watch_rss = vm_hwm(pid);
     p.send("q").unwrap();
@@ -144,20 +179,22 @@ fn main() {
         "\nsave → verdict, {} exercises × {EDITS} edits (each exercise's solution saved with a new comment):",
         names.len()
     );
+    println!("(each ratio against the bare runs interleaved with it: run's and watch's are apart)");
     println!(
-        "{:<26} {:>10} {:>10} {:>10} {:>8} {:>8}",
-        "exercise", "bare", "run", "watch", "run/b", "watch/b"
+        "{:<26} {:>9} {:>9} {:>6} {:>9} {:>9} {:>6}",
+        "exercise", "bare", "run", "run/b", "bare", "watch", "wat/b"
     );
     let mut run_ratios = Vec::new();
     let mut watch_ratios = Vec::new();
-    for ((name, b, r), w) in per_ex.iter().zip(&watch_per_ex) {
-        let (rr, wr) = (ratio(*r, *b), ratio(*w, *b));
+    for ((name, b, r), (w, wb)) in per_ex.iter().zip(&watch_per_ex) {
+        let (rr, wr) = (ratio(*r, *b), ratio(*w, *wb));
         run_ratios.push(rr);
         watch_ratios.push(wr);
         println!(
-            "{name:<26} {:>10} {:>10} {:>10} {rr:>8.2} {wr:>8.2}",
+            "{name:<26} {:>9} {:>9} {rr:>6.2} {:>9} {:>9} {wr:>6.2}",
             ms(*b),
             ms(*r),
+            ms(*wb),
             ms(*w)
         );
     }
@@ -169,9 +206,10 @@ fn main() {
         fmax(&watch_ratios)
     );
     println!(
-        "all edits: bare median {}, run median {}, watch median {}; watch peak RSS {} KiB",
+        "all edits: bare median {}, run median {}; bare median {}, watch median {}; watch peak RSS {} KiB",
         ms(median(&base)),
         ms(median(&run)),
+        ms(median(&watch_base)),
         ms(median(&watch)),
         watch_rss
     );
@@ -315,6 +353,11 @@ fn grade(exe: &Path, course: &Path, target: &Path) {
         p2,
         ratio(with, without)
     );
+    if p1 != p2 {
+        println!(
+            "  (the two runs passed different counts: the sandboxed run failed somewhere, and the ratio means nothing)"
+        );
+    }
 }
 
 /// (name, exercise path, solution path) of the first `n` exercises with tests, in order.
@@ -340,6 +383,15 @@ fn first_test_exercises(dir: &Path, n: usize) -> Vec<(String, PathBuf, PathBuf)>
             )
         })
         .collect()
+}
+
+/// How many checks of `name` the progress file records.
+fn attempts(dir: &Path, name: &str) -> u64 {
+    std::fs::read_to_string(dir.join(".tokiolings-progress.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["exercises"][name]["attempts"].as_u64())
+        .unwrap_or(0)
 }
 
 fn count_exercises(dir: &Path) -> usize {
