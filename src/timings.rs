@@ -13,7 +13,7 @@ use crate::fsutil::write_atomically;
 /// The record, next to `exercises/shipped.toml`.
 pub const FILE: &str = "exercises/timings.toml";
 
-const HEADER: &str = "# The slowest test of each solution, in milliseconds (the most over `--repeat` runs, rounded\n# up), written by `tokiolings dev check`. `watch` and `run` give each test of an exercise\n# without `timeout_secs` max(1 s, 4 × this) instead of the default deadline.\n";
+const HEADER: &str = "# The slowest test of each solution, in milliseconds (the most over `--repeat` runs, rounded\n# up; kept until a run is slower, or under half), written by `tokiolings dev check`. `watch`\n# and `run` give each test of an exercise without `timeout_secs` max(1 s, 4 × this) instead\n# of the default deadline.\n";
 
 /// A derived deadline is this many times the solution's slowest test…
 const FACTOR: u32 = 4;
@@ -39,10 +39,21 @@ pub fn load(root: &Path) -> Result<BTreeMap<String, u64>> {
 }
 
 /// Writes the record. `Ok(false)` when it was current.
+///
+/// Timings are noisy: a recorded value is kept unless the new one is higher (a deadline must
+/// never be too short) or under half of it, so re-running `dev check` (the test suite does)
+/// seldom changes the file.
 pub fn record(root: &Path, slowest_ms: &BTreeMap<String, u64>) -> Result<bool> {
+    let old = load(root).unwrap_or_default();
     let mut text = HEADER.to_string();
     for (name, ms) in slowest_ms {
-        let rounded = ms.div_ceil(GRAIN_MS).max(1) * GRAIN_MS;
+        let mut rounded = ms.div_ceil(GRAIN_MS).max(1) * GRAIN_MS;
+        if let Some(&was) = old.get(name)
+            && rounded <= was
+            && rounded * 2 > was
+        {
+            rounded = was;
+        }
         text.push_str(&format!("{name} = {rounded}\n"));
     }
     let path = root.join(FILE);
@@ -78,6 +89,13 @@ mod tests {
         assert!(!record(dir.path(), &m).unwrap());
         let back = load(dir.path()).unwrap();
         assert_eq!(back, BTreeMap::from([("a".into(), 50), ("b".into(), 150)]));
+        // A little faster: kept. Slower, or much faster: recorded.
+        let m = BTreeMap::from([("a".to_string(), 10), ("b".to_string(), 120)]);
+        assert!(!record(dir.path(), &m).unwrap());
+        let m = BTreeMap::from([("a".to_string(), 60), ("b".to_string(), 20)]);
+        assert!(record(dir.path(), &m).unwrap());
+        let back = load(dir.path()).unwrap();
+        assert_eq!(back, BTreeMap::from([("a".into(), 100), ("b".into(), 50)]));
         std::fs::write(dir.path().join(FILE), "a = \"slow\"\n").unwrap();
         let err = format!("{:#}", load(dir.path()).unwrap_err());
         assert!(err.contains("exercises/timings.toml is broken"), "{err}");
