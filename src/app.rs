@@ -18,12 +18,14 @@ pub struct App {
     pub progress: Progress,
     timeout: Option<Duration>,
     checker: Option<Checker>,
+    /// See [`App::evidence_deadlines`].
+    evidence_deadlines: bool,
 }
 
 /// Where the learner goes after a pass.
 pub enum Next {
     /// The next pending exercise, now current.
-    Exercise(Exercise),
+    Exercise(Box<Exercise>),
     /// Every exercise is done: the course's final message.
     AllDone(String),
 }
@@ -40,9 +42,16 @@ impl App {
                 progress,
                 timeout,
                 checker: None,
+                evidence_deadlines: false,
             },
             notes,
         ))
+    }
+
+    /// Deadlines from the solutions' recorded timings (watch and run; call before the first
+    /// [`App::checker`]).
+    pub fn evidence_deadlines(&mut self) {
+        self.evidence_deadlines = true;
     }
 
     /// The checker, created on first use (it asks cargo where the course package is).
@@ -51,6 +60,7 @@ impl App {
             let pkg = CoursePackage::locate(&self.course)?;
             let c = Checker::builder(&self.course, pkg)
                 .timeout(self.timeout)
+                .evidence_deadlines(self.evidence_deadlines)
                 .build();
             self.checker = Some(c);
         }
@@ -100,7 +110,9 @@ impl App {
             Some(next) => {
                 self.progress.set_current(next);
                 self.progress.save()?;
-                Ok(Next::Exercise(self.course.exercises[next].clone()))
+                Ok(Next::Exercise(Box::new(
+                    self.course.exercises[next].clone(),
+                )))
             }
             None => Ok(Next::AllDone(
                 self.course

@@ -90,6 +90,10 @@ pub enum BuildKind {
     Bin,
     /// `cargo check` of the program (not the test harness): type errors only `main` shows.
     Check,
+    /// The same found by `cargo build` of the program: slower than `Check` for the bin itself,
+    /// but it reuses the dependencies the test build compiled, where `Check` compiles every
+    /// one of them again, in check mode, the first time (a minute for this course's, cold).
+    Program,
     /// `cargo clippy --profile test -- -D warnings`.
     StrictClippy,
     /// Every test target of the package, keeping going past broken ones
@@ -101,7 +105,10 @@ pub enum BuildKind {
 impl BuildKind {
     /// Kinds that produce no executable.
     fn checks_only(self) -> bool {
-        matches!(self, BuildKind::Check | BuildKind::StrictClippy)
+        matches!(
+            self,
+            BuildKind::Check | BuildKind::Program | BuildKind::StrictClippy
+        )
     }
 }
 
@@ -259,7 +266,7 @@ async fn build_once(
     };
     match kind {
         BuildKind::Tests => cmd.args(["test", "--no-run"]),
-        BuildKind::Bin => cmd.args(["build", "--keep-going"]),
+        BuildKind::Bin | BuildKind::Program => cmd.args(["build", "--keep-going"]),
         BuildKind::Check => cmd.args(["check", "--keep-going"]),
         BuildKind::StrictClippy => cmd.args(["clippy", "--keep-going", "--profile", "test"]),
         BuildKind::AllTests => cmd.args(["build", "--tests", "--keep-going"]),

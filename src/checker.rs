@@ -84,6 +84,11 @@ pub struct Checker {
     only_course_tests: bool,
     /// Check the program before the tests start rather than beside them.
     program_check_first: bool,
+    /// Deadlines come from the solutions' recorded timings where the author set none.
+    evidence_deadlines: bool,
+    /// How the program is checked: `Program` (a build, sharing the test build's dependencies)
+    /// or `Check`.
+    program_kind: BuildKind,
 }
 
 /// See [`CheckerBuilder::sandbox`].
@@ -124,15 +129,25 @@ impl CheckerBuilder {
         self
     }
 
-    /// Checks the program before any test starts (grade mode: verdicts independent of load).
+    /// Checks the program before any test starts (grade mode: verdicts independent of load),
+    /// with `cargo check`: grade mode checks many learners' copies against one set of
+    /// dependencies, where building every bin of every learner would cost more.
     pub fn program_check_first(mut self) -> Self {
         self.0.program_check_first = true;
+        self.0.program_kind = BuildKind::Check;
         self
     }
 
     /// Runs only the tests the course expects; a learner's extra tests are left out.
     pub fn only_course_tests(mut self) -> Self {
         self.0.only_course_tests = true;
+        self
+    }
+
+    /// Derives each exercise's deadline from its solution's slowest recorded test, where the
+    /// author set no `timeout_secs` (watch and run: a hang is told in a second or so).
+    pub fn evidence_deadlines(mut self, yes: bool) -> Self {
+        self.0.evidence_deadlines = yes;
         self
     }
 
@@ -155,6 +170,8 @@ impl Checker {
             wrap: None,
             only_course_tests: false,
             program_check_first: false,
+            program_kind: BuildKind::Program,
+            evidence_deadlines: false,
         })
     }
 
@@ -164,7 +181,30 @@ impl Checker {
     }
 
     fn deadline(&self, ex: &Exercise) -> Duration {
-        self.timeout_override.unwrap_or(ex.timeout)
+        self.timeout_override
+            .or_else(|| self.derived_deadline(ex))
+            .unwrap_or(ex.timeout)
+    }
+
+    /// The deadline the solution's timings earn, when that is what applies (never longer than
+    /// the exercise's own).
+    fn derived_deadline(&self, ex: &Exercise) -> Option<Duration> {
+        if !self.evidence_deadlines || ex.timeout_set || self.timeout_override.is_some() {
+            return None;
+        }
+        ex.slowest_ms
+            .map(|ms| crate::timings::deadline(ms).min(ex.timeout))
+    }
+
+    /// After a timeout under a derived deadline: how to get more time.
+    fn more_time(&self, ex: &Exercise, t: &mut TestResult) {
+        if t.status == TestStatus::Timeout && self.derived_deadline(ex).is_some() {
+            t.message.push_str(&format!(
+                "\nhint: the deadline is 4× what the solution needs; if yours is slower on purpose, `--timeout {}` gives every test {} s",
+                ex.timeout.as_secs(),
+                ex.timeout.as_secs()
+            ));
+        }
     }
 
     /// Builds every target in one cargo invocation, then judges each; `events` hears the
@@ -216,11 +256,31 @@ impl Checker {
             .filter(|b| out.executables.contains_key(*b))
             .cloned()
             .collect();
+        // The test build already type-checked most programs (see
+        // `source::program_checked_by_tests`); grade mode checks every one, as its sources are
+        // not trusted to be what they seem.
+        let built: Vec<String> = if self.program_check_first {
+            built
+        } else {
+            let by_bin: std::collections::HashMap<&str, &Target> = idx
+                .iter()
+                .map(|&i| (targets[i].bin.as_str(), &targets[i]))
+                .collect();
+            built
+                .into_iter()
+                .filter(|b| {
+                    by_bin.get(b.as_str()).is_none_or(|t| {
+                        !std::fs::read_to_string(&t.source)
+                            .is_ok_and(|src| source::program_checked_by_tests(&src))
+                    })
+                })
+                .collect()
+        };
         let check_program = kind != BuildKind::Bin && !built.is_empty();
         // Grade mode checks the program before any test starts: a test must never share the
         // CPU with the grader's own build, or its verdict would depend on load.
         let checked_first = if check_program && self.program_check_first {
-            Some(build::build(&self.pkg, BuildKind::Check, &built, &|_| {}).await?)
+            Some(build::build(&self.pkg, self.program_kind, &built, &|_| {}).await?)
         } else {
             None
         };
@@ -230,7 +290,7 @@ impl Checker {
             if checked_first.is_some() || !check_program {
                 return Ok(checked_first);
             }
-            build::build(&self.pkg, BuildKind::Check, &built, &|_| {})
+            build::build(&self.pkg, self.program_kind, &built, &|_| {})
                 .await
                 .map(Some)
         };
@@ -238,7 +298,7 @@ impl Checker {
         let (mut judged, program) = (judged?, program?);
         for (i, r) in &mut judged {
             if let Some(program) = &program {
-                program_must_compile(r, program, &targets[*i].bin);
+                program_must_compile(r, program, self.program_kind, &targets[*i].bin);
             }
         }
         Ok(judged)
@@ -391,6 +451,7 @@ impl Checker {
             let this = self.clone();
             let exe = exe.to_path_buf();
             let logdir = logdir.clone();
+            let exercise = target.exercise.clone();
             set.spawn(async move {
                 let permit = this.slots.clone().acquire_owned().await?;
                 let log = logdir.path().join(format!("{i}.log"));
@@ -403,7 +464,9 @@ impl Checker {
                 let run =
                     supervise::run_releasing_when_idle(cmd, this.limits(deadline), release).await?;
                 let harness = Harness::from_log_path(&log, &name);
-                anyhow::Ok((i, verdict::judge_test(&name, &run, harness, deadline)))
+                let mut t = verdict::judge_test(&name, &run, harness, deadline);
+                this.more_time(&exercise, &mut t);
+                anyhow::Ok((i, t))
             });
         }
         let mut tests: Vec<(usize, TestResult)> = Vec::new();
@@ -442,6 +505,7 @@ impl Checker {
         let deadline = self.deadline(&target.exercise);
         let run = supervise::run(self.command(exe), self.limits(deadline)).await?;
         let mut t = verdict::judge_test("main", &run, Harness::Ok, deadline);
+        self.more_time(&target.exercise, &mut t);
         if t.status == TestStatus::Pass && !run.exit.success() {
             t.status = TestStatus::Fail;
         }
@@ -449,7 +513,7 @@ impl Checker {
             && code != 0
         {
             t.message = format!("`main` exited with code {code}; it must exit with 0");
-            if let Some(p) = verdict::panic_message(&run.output) {
+            if let Some(p) = verdict::panic_message(&verdict::seen_output(&run)) {
                 t.message = format!("{}: {p}", t.message);
             }
         }
@@ -505,12 +569,17 @@ fn ignored_test(name: &str) -> TestResult {
 
 /// Tests compile the file as a test harness, where some mistakes go unseen (an `async fn main`
 /// without `#[tokio::main]`): a pass also needs the program to compile, as rustlings requires.
-fn program_must_compile(result: &mut ExerciseResult, program: &build::BuildOutput, bin: &str) {
+fn program_must_compile(
+    result: &mut ExerciseResult,
+    program: &build::BuildOutput,
+    kind: BuildKind,
+    bin: &str,
+) {
     if result.status != Status::Pass {
         return;
     }
     // A check that could not run at all (not a compile error) judges nothing.
-    if let Ok(Built::Failed { diagnostics }) = program.outcome(BuildKind::Check, bin) {
+    if let Ok(Built::Failed { diagnostics }) = program.outcome(kind, bin) {
         result.status = Status::Error;
         result.points = 0;
         result.message = format!(

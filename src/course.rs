@@ -65,6 +65,10 @@ pub struct Exercise {
     pub skip_check_unsolved: bool,
     /// Per-test deadline (or `main`'s, for `test = false`).
     pub timeout: Duration,
+    /// The author set `timeout_secs`: no deadline is derived from the solution's timings.
+    pub timeout_set: bool,
+    /// The solution's slowest test as `dev check` recorded it (`exercises/timings.toml`).
+    pub slowest_ms: Option<u64>,
     pub points: u32,
     /// Relative to the course root: `exercises/[DIR/]NAME.rs`.
     pub path: PathBuf,
@@ -103,10 +107,14 @@ impl Course {
         let info_path = root.join(INFO_FILE);
         let text = std::fs::read_to_string(&info_path)
             .with_context(|| format!("failed to read {}", info_path.display()))?;
-        let course = Self::parse(&root, &text).map_err(|e| {
+        let mut course = Self::parse(&root, &text).map_err(|e| {
             anyhow::anyhow!("{}: {e:#}", info_path.display())
                 .context(format!("the course file {} is broken", info_path.display()))
         })?;
+        let timings = crate::timings::load(&root)?;
+        for ex in &mut course.exercises {
+            ex.slowest_ms = timings.get(&ex.name).copied();
+        }
         for ex in &course.exercises {
             if !root.join(&ex.path).is_file() {
                 bail!(
@@ -162,6 +170,7 @@ impl Course {
                 }
                 None => None,
             };
+            let timeout_set = e.timeout_secs.is_some();
             let timeout_secs = match e.timeout_secs {
                 Some(t) if *t.get_ref() == 0 => {
                     bail!(
@@ -196,6 +205,8 @@ impl Course {
                 hint_more_hinglish: e.hint_more_hinglish.map(|h| h.trim().to_string()),
                 skip_check_unsolved: e.skip_check_unsolved,
                 timeout: Duration::from_secs(timeout_secs),
+                timeout_set,
+                slowest_ms: None,
                 points: e.points.unwrap_or(1),
                 line,
             });

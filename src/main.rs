@@ -29,6 +29,7 @@ mod shipped;
 mod show;
 mod source;
 mod supervise;
+mod timings;
 mod transfer;
 mod verdict;
 mod watch;
@@ -156,10 +157,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
                 edit,
                 edit_cmd,
             };
+            app.evidence_deadlines();
             watch::watch(&mut app, opts).await
         }
-        Command::Run { done: true, .. } => run::run_done(&mut app).await,
-        Command::Run { name, .. } => run::run(&mut app, name.as_deref()).await,
+        Command::Run { done: true, .. } => {
+            app.evidence_deadlines();
+            run::run_done(&mut app).await
+        }
+        Command::Run { name, .. } => {
+            app.evidence_deadlines();
+            run::run(&mut app, name.as_deref()).await
+        }
         Command::Hint { name, lang, more } => {
             show::hint(&app, name.as_deref(), lang == Lang::Hinglish, more)
         }

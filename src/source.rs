@@ -58,6 +58,135 @@ fn is_cfg_test(attrs: &[Attribute]) -> bool {
     })
 }
 
+/// Whether the test harness build of `src` already type-checks all that a build of the program
+/// would, so the separate program check can be skipped: conservative, any doubt is `false`.
+///
+/// `rustc --test` compiles the same items as a plain build, `main` included, except for three
+/// things, each of which makes this `false`: code under `cfg(test)`/`cfg(not(test))` (or named
+/// by such code, or a `#[test]` outside a test module: any `test` identifier outside a top-level
+/// `#[cfg(test)]` item), the entry point's own rules (so `main` must be a plain `fn main()`, or
+/// `async` under a `…::main` attribute such as `#[tokio::main]`), and lints that fire only in
+/// one of the builds (so no `deny`/`forbid` in the file). `include!`, `#![no_main]` and modules
+/// in other files are not looked into: `false`.
+pub fn program_checked_by_tests(src: &str) -> bool {
+    use quote::ToTokens;
+    let Ok(file) = syn::parse_file(src) else {
+        return false;
+    };
+    let mut test_only: Vec<proc_macro2::Ident> = Vec::new();
+    let mut shared = proc_macro2::TokenStream::new();
+    for a in &file.attrs {
+        a.to_tokens(&mut shared);
+    }
+    let mut main_ok = false;
+    for item in &file.items {
+        let attrs = item_attrs(item);
+        if is_cfg_test(attrs) {
+            match defined_names(item) {
+                Some(names) => test_only.extend(names),
+                None => return false,
+            }
+            continue;
+        }
+        match item {
+            Item::Fn(f) if f.sig.ident == "main" => {
+                let sig = &f.sig;
+                let plain = sig.inputs.is_empty()
+                    && sig.generics.params.is_empty()
+                    && sig.generics.where_clause.is_none()
+                    && matches!(sig.output, syn::ReturnType::Default)
+                    && sig.constness.is_none()
+                    && sig.unsafety.is_none()
+                    && sig.abi.is_none()
+                    && sig.variadic.is_none();
+                let entry_attr = f
+                    .attrs
+                    .iter()
+                    .any(|a| a.path().segments.last().is_some_and(|s| s.ident == "main"));
+                main_ok = plain && (sig.asyncness.is_none() || entry_attr);
+            }
+            Item::Mod(m) if m.content.is_none() => return false,
+            _ => {}
+        }
+        item.to_tokens(&mut shared);
+    }
+    main_ok
+        && !mentions(shared, &|i| {
+            ["test", "deny", "forbid", "include", "no_main", "no_std"]
+                .iter()
+                .any(|w| i == w)
+                || test_only.iter().any(|t| t == i)
+        })
+}
+
+fn item_attrs(item: &Item) -> &[Attribute] {
+    match item {
+        Item::Const(i) => &i.attrs,
+        Item::Enum(i) => &i.attrs,
+        Item::ExternCrate(i) => &i.attrs,
+        Item::Fn(i) => &i.attrs,
+        Item::ForeignMod(i) => &i.attrs,
+        Item::Impl(i) => &i.attrs,
+        Item::Macro(i) => &i.attrs,
+        Item::Mod(i) => &i.attrs,
+        Item::Static(i) => &i.attrs,
+        Item::Struct(i) => &i.attrs,
+        Item::Trait(i) => &i.attrs,
+        Item::TraitAlias(i) => &i.attrs,
+        Item::Type(i) => &i.attrs,
+        Item::Union(i) => &i.attrs,
+        Item::Use(i) => &i.attrs,
+        _ => &[],
+    }
+}
+
+/// The names a test-only item brings into scope; `None` when they can't be told.
+fn defined_names(item: &Item) -> Option<Vec<proc_macro2::Ident>> {
+    fn use_names(tree: &syn::UseTree, out: &mut Vec<proc_macro2::Ident>) -> Option<()> {
+        match tree {
+            syn::UseTree::Path(p) => use_names(&p.tree, out),
+            syn::UseTree::Name(n) => {
+                out.push(n.ident.clone());
+                Some(())
+            }
+            syn::UseTree::Rename(r) => {
+                out.push(r.rename.clone());
+                Some(())
+            }
+            syn::UseTree::Glob(_) => None,
+            syn::UseTree::Group(g) => g.items.iter().try_for_each(|t| use_names(t, out)),
+        }
+    }
+    let one = |i: &proc_macro2::Ident| Some(vec![i.clone()]);
+    match item {
+        Item::Const(i) => one(&i.ident),
+        Item::Enum(i) => one(&i.ident),
+        Item::Fn(i) => one(&i.sig.ident),
+        Item::Macro(i) => i.ident.as_ref().and_then(one),
+        Item::Mod(i) => one(&i.ident),
+        Item::Static(i) => one(&i.ident),
+        Item::Struct(i) => one(&i.ident),
+        Item::Trait(i) => one(&i.ident),
+        Item::Type(i) => one(&i.ident),
+        Item::Union(i) => one(&i.ident),
+        Item::Use(u) => {
+            let mut out = Vec::new();
+            use_names(&u.tree, &mut out)?;
+            Some(out)
+        }
+        _ => None,
+    }
+}
+
+/// Whether any identifier in `tokens` (groups included) satisfies `hit`.
+fn mentions(tokens: proc_macro2::TokenStream, hit: &dyn Fn(&proc_macro2::Ident) -> bool) -> bool {
+    tokens.into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(i) => hit(&i),
+        proc_macro2::TokenTree::Group(g) => mentions(g.stream(), hit),
+        _ => false,
+    })
+}
+
 /// The byte range of the file's top-level `#[cfg(test)] mod tests { … }`, attributes included.
 pub fn test_module_range(src: &str) -> Result<Option<std::ops::Range<usize>>> {
     let _text = ParsedText;
@@ -95,6 +224,39 @@ pub fn test_module_fingerprint(src: &str) -> Result<Option<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_program_check_is_skipped_only_where_the_tests_build_checks_the_same() {
+        let tests = "\n#[cfg(test)]\nmod tests {\n    use super::*;\n    #[test]\n    fn t() { helper(); }\n}\n";
+        let same = [
+            "fn helper() {}\nfn main() {}",
+            "fn helper() {}\n#[tokio::main]\nasync fn main() { helper(); }",
+            "fn helper() {}\n#[tokio::main(flavor = \"current_thread\")]\nasync fn main() {}\n/// a test of doc comments\nfn x() {}",
+        ];
+        for src in same {
+            assert!(program_checked_by_tests(&format!("{src}{tests}")), "{src}");
+        }
+        let differs = [
+            // The entry point's own rules: only a build of the program sees these.
+            "fn helper() {}\nasync fn main() {}",
+            "fn helper() {}\nfn main() -> u32 { 0 }",
+            "fn helper() {}",
+            "fn helper() {}\nfn main(x: u32) {}",
+            // Code that exists in one build only, or is named from the other.
+            "fn helper() {}\n#[cfg(not(test))]\nfn extra() {}\nfn main() {}",
+            "fn helper() {}\nfn main() { if cfg!(test) {} }",
+            "fn helper() {}\nfn main() { tests::t(); }",
+            "#[cfg(test)]\nfn helper() {}\nfn main() { helper(); }",
+            "fn helper() {}\n#[test]\nfn loose() {}\nfn main() { loose(); }",
+            // Lints that fire in one build only.
+            "#![deny(dead_code)]\nfn helper() {}\nfn main() {}",
+            "fn helper() {}\nmod other;\nfn main() {}",
+            "fn helper() {}\nfn main() {",
+        ];
+        for src in differs {
+            assert!(!program_checked_by_tests(&format!("{src}{tests}")), "{src}");
+        }
+    }
 
     const SRC: &str = r#"
 fn main() {}

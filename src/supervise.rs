@@ -47,6 +47,9 @@ pub struct Finished {
     pub output: String,
     /// Bytes written past the cap and dropped.
     pub dropped: u64,
+    /// The last few KiB of the dropped bytes, lossily decoded: a flood's panic message comes
+    /// last, after the kept output.
+    pub tail: String,
     /// Processes of the group were still alive after the leader exited (they were killed).
     pub leaked: bool,
     pub duration: Duration,
@@ -165,9 +168,9 @@ async fn run_inner(
     drop(guard);
 
     // A process that left the group (setsid) may still hold the pipe: don't wait for it forever.
-    let (bytes, dropped) = match tokio::time::timeout(LEAK_WAIT, output).await {
+    let (bytes, dropped, tail) = match tokio::time::timeout(LEAK_WAIT, output).await {
         Ok(Ok(r)) => r,
-        _ => (Vec::new(), 0),
+        _ => (Vec::new(), 0, Vec::new()),
     };
     if let Some(done) = lines_done {
         // Every stdout line has been handed over before `run` returns.
@@ -177,6 +180,7 @@ async fn run_inner(
         exit,
         output: String::from_utf8_lossy(&bytes).into_owned(),
         dropped,
+        tail: String::from_utf8_lossy(&tail).into_owned(),
         leaked,
         duration,
     })
@@ -191,19 +195,45 @@ fn exit_of(status: ExitStatus) -> Exit {
     }
 }
 
+/// Pipe buffer asked of the kernel for test output (Linux's default ceiling for unprivileged
+/// processes): a test that floods its output then writes into a full megabyte, not 64 KiB.
+const PIPE_SIZE: usize = 1 << 20;
+/// How much of the dropped output is kept as [`Finished::tail`].
+const TAIL: usize = 4 * 1024;
+/// Read size of the output reader.
+const READ_CHUNK: usize = 256 * 1024;
+/// Past this many bytes a process is flooding: the reader naps between short reads.
+const FLOOD_AFTER: u64 = 256 * 1024;
+/// How long the reader naps: long enough for the pipe to fill, short enough that a flooding
+/// writer (about 100 MB/s of `println!`) seldom finds it full.
+const FLOOD_NAP: Duration = Duration::from_millis(5);
+
+/// What the output reader got: the kept bytes, the count of dropped ones, their tail.
+type Captured = (Vec<u8>, u64, Vec<u8>);
+
 /// Reads the pipe on a detached thread (a leaked grandchild may hold it open for ever, and a
 /// detached thread never blocks the grader's exit), keeping at most `cap` bytes.
+///
+/// A test under `--nocapture` writes each line with its own `write` (std's stdout is line
+/// buffered); a reader blocked on the pipe would be woken for every one, and the context
+/// switches made a 4-million-line flood take 2-3× as long as its writer alone. Once a process
+/// has written more than [`FLOOD_AFTER`], a short read means the reader is ahead: it naps so
+/// that the next read takes a large chunk, while the big pipe keeps the writer from blocking.
 fn spawn_reader(
     mut reader: std::io::PipeReader,
     cap: usize,
-) -> Result<tokio::sync::oneshot::Receiver<(Vec<u8>, u64)>> {
+) -> Result<tokio::sync::oneshot::Receiver<Captured>> {
+    // Best effort: a smaller pipe only costs speed.
+    let _ = rustix::pipe::fcntl_setpipe_size(&reader, PIPE_SIZE);
     let (tx, rx) = tokio::sync::oneshot::channel();
     std::thread::Builder::new()
         .name("output-reader".into())
         .spawn(move || {
             let mut kept = Vec::new();
             let mut dropped = 0u64;
-            let mut buf = [0u8; 16 * 1024];
+            let mut seen = 0u64;
+            let mut tail = Vec::new();
+            let mut buf = vec![0u8; READ_CHUNK];
             loop {
                 match reader.read(&mut buf) {
                     Ok(0) => break,
@@ -211,12 +241,19 @@ fn spawn_reader(
                         let room = cap.saturating_sub(kept.len()).min(n);
                         kept.extend_from_slice(&buf[..room]);
                         dropped += (n - room) as u64;
+                        let past = &buf[room..n];
+                        tail.extend_from_slice(&past[past.len().saturating_sub(TAIL)..]);
+                        tail.drain(..tail.len().saturating_sub(TAIL));
+                        seen += n as u64;
+                        if seen > FLOOD_AFTER && n < READ_CHUNK / 2 {
+                            std::thread::sleep(FLOOD_NAP);
+                        }
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                     Err(_) => break,
                 }
             }
-            let _ = tx.send((kept, dropped));
+            let _ = tx.send((kept, dropped, tail));
         })
         .context("failed to start an output reader thread")?;
     Ok(rx)
@@ -374,6 +411,27 @@ mod tests {
             .unwrap();
         assert_eq!(f.output.len(), 1024);
         assert_eq!(f.dropped, 5000 - 1024);
+    }
+
+    #[tokio::test]
+    async fn a_line_by_line_flood_is_counted_to_the_last_byte() {
+        // 2 million lines, one `write` each: the reader naps between reads and must still
+        // count every byte, and keep only the cap.
+        let f = run(
+            sh("i=0; while [ $i -lt 20 ]; do seq 1 100000; i=$((i+1)); done"),
+            limits(60_000),
+        )
+        .await
+        .unwrap();
+        let total: u64 = 20
+            * (1..=100_000u64)
+                .map(|n| n.to_string().len() as u64 + 1)
+                .sum::<u64>();
+        assert_eq!(f.exit, Exit::Code(0));
+        assert_eq!(f.output.len(), 1024);
+        assert_eq!(f.output.len() as u64 + f.dropped, total);
+        assert!(f.tail.ends_with("99999\n100000\n"), "{:?}", f.tail);
+        assert_eq!(f.tail.len(), TAIL);
     }
 
     #[tokio::test]

@@ -86,14 +86,14 @@ pub fn judge_test(name: &str, run: &Finished, harness: Harness, deadline: Durati
                  did the code call `std::process::exit`?"
             ),
         ),
-        Exit::Code(_) => (TestStatus::Fail, failure_message(&run.output)),
+        Exit::Code(_) => (TestStatus::Fail, failure_message(&seen_output(run))),
         Exit::Signal(sig) => {
             let why = if run.output.contains("has overflowed its stack") {
                 "it overflowed its stack (endless recursion?)".to_string()
             } else {
                 format!("it crashed ({})", signal_name(sig))
             };
-            let panic = panic_message(&run.output)
+            let panic = panic_message(&seen_output(run))
                 .map(|p| format!(": {p}"))
                 .unwrap_or_default();
             (TestStatus::Fail, format!("{why}{panic}"))
@@ -106,6 +106,16 @@ pub fn judge_test(name: &str, run: &Finished, harness: Harness, deadline: Durati
         message,
         output,
     }
+}
+
+/// The kept output and, after a flood, the tail of the rest (where a panic message is).
+pub fn seen_output(run: &Finished) -> std::borrow::Cow<'_, str> {
+    if run.dropped == 0 {
+        return run.output.as_str().into();
+    }
+    // The tail may start mid-line: its first line is not read as a message.
+    let tail = run.tail.split_once('\n').map_or("", |(_, rest)| rest);
+    format!("{}\n{tail}", run.output).into()
 }
 
 fn failure_message(output: &str) -> String {
@@ -287,6 +297,7 @@ mod tests {
             exit,
             output: output.into(),
             dropped: 0,
+            tail: String::new(),
             leaked: false,
             duration: Duration::from_millis(5),
         }

@@ -23,7 +23,8 @@ const CASES: &[(&str, &str, &str)] = &[
     ("deleted_test", "fail", "missing from the file"),
     ("ignored_test", "fail", "marked `#[ignore]`"),
     ("leaks_child", "fail", "left processes running"),
-    ("floods", "fail", "line 29 of a flood of output"),
+    // The panic comes after 2 million lines: past the output cap, yet it is the message.
+    ("floods", "fail", "left: 41"),
     ("overflows", "fail", "overflowed its stack"),
     ("main_only", "fail", "`main` exited with code 3"),
     ("async_main", "error", "the program itself doesn't compile"),
@@ -145,4 +146,35 @@ fn check_all_text_summary_and_all_pass_exit_code() {
         text.contains("12 passed, 0 failed, 0 errors, 0 timeouts of 12 exercises; score 12/12"),
         "{text}"
     );
+}
+
+#[test]
+fn run_derives_a_hangs_deadline_from_its_solutions_recorded_timing() {
+    let course = course_copy("course");
+    // The author's `timeout_secs = 2` taken out: the recorded timing decides.
+    let info = course.path().join("info.toml");
+    let text = std::fs::read_to_string(&info).unwrap();
+    std::fs::write(&info, text.replace("timeout_secs = 2\n", "")).unwrap();
+    std::fs::write(
+        course.path().join("exercises/timings.toml"),
+        "# written by dev check\nhangs = 50\n",
+    )
+    .unwrap();
+    let out = tokiolings(course.path())
+        .args(["run", "hangs"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("ran past its 1s deadline"), "{text}");
+    assert!(text.contains("`--timeout 10`"), "{text}");
+
+    // `--timeout` overrides the derived deadline too, and then needs no advice.
+    let out = tokiolings(course.path())
+        .args(["--timeout", "2", "run", "hangs"])
+        .output()
+        .unwrap();
+    let text = stdout_of(&out);
+    assert!(text.contains("ran past its 2s deadline"), "{text}");
+    assert!(!text.contains("`--timeout 10`"), "{text}");
 }

@@ -75,6 +75,7 @@ pub async fn check(app: &mut App, opts: Options) -> Result<u8> {
     shipped_fail(&course, &checker, &shipped, &mut found).await?;
     eprintln!("Checking every solution ({} runs each)…", opts.repeat);
     let solutions = solutions_pass(&course, &checker, opts.repeat, &mut found).await?;
+    record_timings(&course, &found, opts.repeat);
     eprintln!("Running clippy (-D warnings) and rustfmt on the solutions…");
     lint(&checker, &solutions, &mut found).await?;
     let cases = cases::find(&course)?;
@@ -182,6 +183,25 @@ async fn solutions_pass(
         }
     }
     Ok(solutions)
+}
+
+/// Records the slowest test of every solution that passed each run, for watch's and run's
+/// deadlines. Not being able to write it is a note, not a problem of the course.
+fn record_timings(course: &Course, found: &Findings, repeat: u32) {
+    let slowest: BTreeMap<String, u64> = found
+        .rows
+        .iter()
+        .filter(|(_, row)| row.passes == repeat)
+        .map(|(name, row)| (name.clone(), row.slowest_ms))
+        .collect();
+    match crate::timings::record(&course.root, &slowest) {
+        Ok(true) => eprintln!(
+            "Recorded the solutions' slowest tests in {}.",
+            crate::timings::FILE
+        ),
+        Ok(false) => {}
+        Err(e) => eprintln!("note: {} not written: {e:#}", crate::timings::FILE),
+    }
 }
 
 /// Solutions are clippy-clean (`-D warnings`) and rustfmt-formatted.
