@@ -127,22 +127,43 @@ fn failure_message(output: &str) -> String {
     msg
 }
 
-/// The first panic's message and location: `assertion failed: x == 2 (at src/a.rs:3:5)`.
+/// The last panic's message and location: `assertion failed: x == 2 (at src/a.rs:3:5)`. The
+/// last, because a test that runs the learner's code in a task turns the task's raw panic into
+/// an assert that says what went wrong; an earlier panic is named after it, in one line.
 pub fn panic_message(output: &str) -> Option<String> {
-    let mut lines = output.lines();
-    let head = lines.find(|l| l.contains("panicked at "))?;
-    let location = head
-        .split_once("panicked at ")
-        .map(|(_, loc)| loc.trim_end_matches(':').to_string())?;
-    let body: Vec<&str> = lines
-        .take_while(|l| !l.starts_with("note: ") && !l.starts_with("stack backtrace"))
-        .take(12)
+    let lines: Vec<&str> = output.lines().collect();
+    let heads: Vec<usize> = (0..lines.len())
+        .filter(|&i| lines[i].contains("panicked at "))
         .collect();
-    let body = body.join("\n");
-    Some(if body.trim().is_empty() {
-        format!("panicked at {location}")
-    } else {
-        format!("{} (at {location})", body.trim_end())
+    let one = |i: usize| -> String {
+        let location = lines[i]
+            .split_once("panicked at ")
+            .map_or("", |(_, loc)| loc.trim_end_matches(':'));
+        let body: Vec<&str> = lines[i + 1..]
+            .iter()
+            .take_while(|l| {
+                !l.starts_with("note: ")
+                    && !l.starts_with("stack backtrace")
+                    && !l.contains("panicked at ")
+            })
+            .take(12)
+            .copied()
+            .collect();
+        let body = body.join("\n");
+        if body.trim().is_empty() {
+            format!("panicked at {location}")
+        } else {
+            format!("{} (at {location})", body.trim_end())
+        }
+    };
+    let last = one(*heads.last()?);
+    Some(match heads.first() {
+        Some(&first) if heads.len() > 1 => {
+            let earlier = one(first);
+            let earlier = earlier.lines().next().unwrap_or_default();
+            format!("{last}\n(after an earlier panic: {earlier})")
+        }
+        _ => last,
     })
 }
 
@@ -416,5 +437,14 @@ mod tests {
         f.dropped = 42;
         let t = judge_test("tests::a", &f, Harness::Ok, D);
         assert!(t.output.ends_with("(42 more bytes of output not shown)"));
+    }
+
+    #[test]
+    fn the_tests_own_panic_is_the_message_and_an_earlier_one_is_named() {
+        let out = "thread 'tokio-runtime-worker' (7) panicked at exercises/x.rs:4:9:\nrange end index 9 out of range\nnote: run with `RUST_BACKTRACE=1`\nthread 'tests::a' (6) panicked at exercises/x.rs:30:5:\none read gave half a frame: does it assume one read is one frame?\n";
+        assert_eq!(
+            panic_message(out).unwrap(),
+            "one read gave half a frame: does it assume one read is one frame? (at exercises/x.rs:30:5)\n(after an earlier panic: range end index 9 out of range (at exercises/x.rs:4:9))"
+        );
     }
 }

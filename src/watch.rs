@@ -128,7 +128,12 @@ fn watch_dir(
             } else {
                 fallback::WATCHDOG_INTERVAL
             };
-            let config = notify::Config::default().with_poll_interval(every);
+            // notify's poller compares modification times in whole seconds: without the
+            // contents, a save in the same second as the last one (or as the poller's first look)
+            // is never seen. The exercises are a few dozen small files.
+            let config = notify::Config::default()
+                .with_poll_interval(every)
+                .with_compare_contents(true);
             Box::new(notify::PollWatcher::new(handler, config).context("failed to start polling")?)
         }
     };
@@ -674,5 +679,36 @@ async fn join(run: &mut Option<JoinHandle<Result<ExerciseResult>>>) -> Result<Ex
     match run {
         Some(handle) => handle.await.context("the check task failed")?,
         None => std::future::pending().await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_poller_sees_a_save_that_keeps_the_modification_second() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.rs");
+        std::fs::write(&file, "fn main() {}\n").unwrap();
+        let old = std::fs::metadata(&file).unwrap().modified().unwrap();
+        // Later, but in the same whole second: notify's poller compares seconds.
+        let since = old.duration_since(std::time::UNIX_EPOCH).unwrap();
+        let later = std::time::UNIX_EPOCH + Duration::new(since.as_secs(), 999_999_999);
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let _watcher = watch_dir(Source::Poll, &tx, dir.path()).unwrap();
+        std::fs::write(&file, "fn main() { println!(\"changed\"); }\n").unwrap();
+        let f = std::fs::File::options().write(true).open(&file).unwrap();
+        f.set_modified(later).unwrap();
+        drop(f);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        let mut seen = false;
+        while std::time::Instant::now() < deadline && !seen {
+            while let Ok((_, ev)) = rx.try_recv() {
+                seen |= ev.is_ok_and(|e| e.paths.contains(&file) && is_write(&e.kind));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(seen, "a save in the same second as the last was not seen");
     }
 }

@@ -201,6 +201,33 @@ fn poll_mode_sees_plain_writes() {
     p.exp_eof().unwrap();
 }
 
+#[test]
+fn poll_mode_sees_a_save_in_the_same_second_as_the_last() {
+    let course = course_copy("course");
+    let dir = course.path();
+    let mut p = spawn_watch(dir, &["--poll"]);
+    p.exp_string("`fails` is not done yet").unwrap();
+    // A save whose modification time is in the same whole second as the file's old one (two
+    // saves in one second), only later within it: cargo sees a newer file, and the poller must
+    // look at the contents, not only at the second.
+    let file = exercise(dir, "fails");
+    let old = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let since = old.duration_since(std::time::UNIX_EPOCH).unwrap();
+    let later = std::time::UNIX_EPOCH + Duration::new(since.as_secs(), 999_999_999);
+    assert!(later > old);
+    std::thread::sleep(Duration::from_millis(700));
+    std::fs::write(&file, solution(dir, "fails")).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    p.exp_string("`fails` passes").unwrap();
+    press(&mut p, "q");
+    p.exp_eof().unwrap();
+}
+
 /// Reads the pty's lines as status-stream events until `stop` holds for one; every line must
 /// be a JSON object of the stream's format.
 fn events_until(
