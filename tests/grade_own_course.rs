@@ -64,3 +64,57 @@ fn this_course_grades_solutions_pass_and_shipped_files_fail() {
         "{report:#}"
     );
 }
+
+#[test]
+fn a_report_written_to_tmp_keeps_the_full_sandbox() {
+    if !can_run(
+        "a_report_written_to_tmp_keeps_the_full_sandbox",
+        "root, and `unshare` making PID and mount namespaces",
+        full_sandbox_possible(),
+    ) {
+        return;
+    }
+    // The report's directory is kept out of each test's sight. When that directory is the
+    // host's /tmp, the test's own root has a /tmp of its own: a different directory, which must
+    // not make the sandbox's probe fail and the grader fall back to running tests unconfined.
+    let dir = workdir();
+    let learner = dir.path().join("learner");
+    let file = "07_concurrency_example/join_two_tasks.rs";
+    let to = learner.join("exercises").join(file);
+    std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+    std::fs::copy(repo().join("solutions").join(file), &to).unwrap();
+    let report = std::env::temp_dir().join(format!(
+        "tokiolings-fixture-report-{}.json",
+        std::process::id()
+    ));
+    let out = tokiolings(repo())
+        .current_dir(dir.path())
+        .arg("grade")
+        .arg("--submission")
+        .arg(&learner)
+        .args([
+            "--exercise",
+            "join_two_tasks",
+            "--format",
+            "json",
+            "--output",
+        ])
+        .arg(&report)
+        .output()
+        .unwrap();
+    let text = std::fs::read_to_string(&report).unwrap_or_default();
+    let _ = std::fs::remove_file(&report);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        stdout_of(&out),
+        stderr_of(&out)
+    );
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let enforced = &report["enforced"];
+    assert!(
+        enforced["user"].as_str().unwrap_or("").contains("nobody"),
+        "the tests ran outside the namespaces: {enforced:#}"
+    );
+    assert_eq!(exercise(&report, "join_two_tasks")["status"], "pass");
+}

@@ -323,8 +323,21 @@ async fn probe(spec: &Spec, exe: &Path, dir: &Path, protect: &[PathBuf]) -> Resu
         .arg(dir)
         .arg(if spec.namespaces { "1" } else { "0" })
         .arg(if spec.isolate_network { "1" } else { "0" })
-        // Out of sight in a test's own root (the course, the submissions, the scratch copies).
-        .args(protect.iter().filter(|p| spec.namespaces && p.is_dir()));
+        // Out of sight in a test's own root (the course, the submissions, the scratch copies),
+        // each named with its device and inode: a directory of the same name inside (the
+        // root's own /tmp, when the report goes to the host's /tmp) is another directory.
+        .args(
+            protect
+                .iter()
+                .filter(|p| spec.namespaces && p.is_dir())
+                .filter_map(|p| {
+                    use std::os::unix::fs::MetadataExt;
+                    let m = std::fs::metadata(p).ok()?;
+                    let mut arg = std::ffi::OsString::from(format!("{}:{}:", m.dev(), m.ino()));
+                    arg.push(p);
+                    Some(arg)
+                }),
+        );
     let run = supervise::run(
         cmd,
         supervise::Limits {

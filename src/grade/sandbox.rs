@@ -138,7 +138,11 @@ pub fn main(args: Vec<std::ffi::OsString>) -> std::process::ExitCode {
             }
             "probe" => {
                 let arg = |i: usize| args.get(i).and_then(|a| a.to_str()).unwrap_or("");
-                let protected: Vec<PathBuf> = args.iter().skip(6).map(PathBuf::from).collect();
+                let protected: Vec<(PathBuf, (u64, u64))> = args
+                    .iter()
+                    .skip(6)
+                    .filter_map(|a| protected_dir(a))
+                    .collect();
                 probe(Path::new(arg(3)), arg(4) == "1", arg(5) == "1", &protected)
             }
             "run" | "init" => {
@@ -347,7 +351,22 @@ fn own_log_dir(writable: &[PathBuf], args: &[std::ffi::OsString]) -> Vec<PathBuf
 /// as nobody in its own root, where its dir and the `protected` ones are out of sight; when
 /// isolated, loopback must work and the outside must be unreachable. Without them it must be
 /// able to write.
-fn probe(dir: &Path, sandboxed: bool, isolated: bool, protected: &[PathBuf]) -> Result<()> {
+/// `DEV:INO:PATH`, as `limits` names a directory the probe must not see.
+fn protected_dir(arg: &std::ffi::OsStr) -> Option<(PathBuf, (u64, u64))> {
+    use std::os::unix::ffi::OsStrExt;
+    let mut parts = arg.as_bytes().splitn(3, |b| *b == b':');
+    let dev = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+    let ino = std::str::from_utf8(parts.next()?).ok()?.parse().ok()?;
+    let path = PathBuf::from(std::ffi::OsStr::from_bytes(parts.next()?));
+    Some((path, (dev, ino)))
+}
+
+fn probe(
+    dir: &Path,
+    sandboxed: bool,
+    isolated: bool,
+    protected: &[(PathBuf, (u64, u64))],
+) -> Result<()> {
     let written = std::fs::write(dir.join("probe"), "x");
     match (sandboxed, written) {
         (true, Ok(())) => bail!("{} is still writable", dir.display()),
@@ -362,10 +381,15 @@ fn probe(dir: &Path, sandboxed: bool, isolated: bool, protected: &[PathBuf]) -> 
             Err(_) => false,
             Ok(entries) => !exe.starts_with(d) || entries.count() != 1,
         };
-        if let Some(seen) = std::iter::once(dir)
-            .chain(protected.iter().map(PathBuf::as_path))
-            .find(|d| in_sight(d))
-        {
+        // The same directory, not one of the same name (device and inode survive a bind mount).
+        let same = |d: &Path, id: (u64, u64)| {
+            use std::os::unix::fs::MetadataExt;
+            std::fs::metadata(d).is_ok_and(|m| (m.dev(), m.ino()) == id)
+        };
+        if in_sight(dir) {
+            bail!("{} is still in sight", dir.display());
+        }
+        if let Some((seen, _)) = protected.iter().find(|(d, id)| same(d, *id) && in_sight(d)) {
             bail!("{} is still in sight", seen.display());
         }
         if rustix::process::geteuid().is_root() {
