@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use common::{median, time};
+
 use common::copy_dir;
 use rexpect::reader::Options;
 use rexpect::session::spawn_with_options;
@@ -112,18 +114,6 @@ fn cargo_test(course: &Path) -> Command {
     c.args(["test", "-q", "--bin", EXERCISE, "--manifest-path"])
         .arg(course.join("Cargo.toml"));
     c
-}
-
-fn time(f: impl FnOnce()) -> Duration {
-    let start = Instant::now();
-    f();
-    start.elapsed()
-}
-
-fn median(v: &[Duration]) -> Duration {
-    let mut v = v.to_vec();
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn report(what: &str, v: &[Duration]) {

@@ -19,6 +19,8 @@ use std::time::{Duration, Instant};
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use common::{median, time};
+
 use rexpect::reader::Options;
 use rexpect::session::spawn_with_options;
 
@@ -419,18 +421,6 @@ fn sh(script: &str) {
 
 fn cargo() -> std::ffi::OsString {
     std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
-fn time(f: impl FnOnce()) -> Duration {
-    let start = Instant::now();
-    f();
-    start.elapsed()
-}
-
-fn median(v: &[Duration]) -> Duration {
-    let mut v = v.to_vec();
-    v.sort();
-    v[v.len() / 2]
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {

@@ -140,3 +140,17 @@ pub fn chromium_installed() -> bool {
         .output()
         .is_ok_and(|o| o.status.success())
 }
+
+/// How long `f` took (the benchmarks' stopwatch).
+pub fn time(f: impl FnOnce()) -> std::time::Duration {
+    let start = std::time::Instant::now();
+    f();
+    start.elapsed()
+}
+
+/// The median of `v` (the upper one of an even count).
+pub fn median(v: &[std::time::Duration]) -> std::time::Duration {
+    let mut v = v.to_vec();
+    v.sort();
+    v[v.len() / 2]
+}
