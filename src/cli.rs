@@ -140,6 +140,10 @@ pub enum DevCommand {
         /// waits this long).
         #[arg(long, value_name = "SECS", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..))]
         case_timeout: u64,
+        /// Don't record the solutions' timings in exercises/timings.toml (the README's
+        /// `cargo test` checks the course this way, so it leaves the checkout as it was)
+        #[arg(long)]
+        no_record: bool,
     },
     /// Write the course package's [[bin]] list from info.toml
     Update,

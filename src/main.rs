@@ -188,10 +188,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<u8> {
         Command::Dev(DevCommand::Check {
             repeat,
             case_timeout,
+            no_record,
         }) => {
             let opts = dev::CheckOptions {
                 repeat,
                 case_timeout: Duration::from_secs(case_timeout),
+                record_timings: !no_record,
             };
             dev::check(&mut app, opts).await
         }

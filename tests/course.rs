@@ -18,8 +18,13 @@ fn dev_check_passes_on_the_shipped_course() {
     let info: toml::Table =
         toml::from_str(&std::fs::read_to_string(repo().join("info.toml")).unwrap()).unwrap();
     let exercises = info["exercises"].as_array().unwrap().len();
+    let timings = std::fs::read(repo().join("exercises/timings.toml")).ok();
     adopt_orphans();
-    let out = tokiolings(repo()).args(["dev", "check"]).output().unwrap();
+    // `--no-record`: a test leaves the checkout as it found it (a learner's `git status` too).
+    let out = tokiolings(repo())
+        .args(["dev", "check", "--no-record"])
+        .output()
+        .unwrap();
     let text = stdout_of(&out);
     println!("{text}");
     assert_eq!(
@@ -38,6 +43,11 @@ fn dev_check_passes_on_the_shipped_course() {
         stderr_of(&out).contains("traps and alternative fixes"),
         "the traps were not judged:\n{}",
         stderr_of(&out)
+    );
+    assert_eq!(
+        std::fs::read(repo().join("exercises/timings.toml")).ok(),
+        timings,
+        "dev check --no-record rewrote exercises/timings.toml"
     );
     // Only this run's: other tests on the machine may be grading now.
     let left = orphans_left();

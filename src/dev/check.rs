@@ -60,6 +60,8 @@ pub struct Options {
     pub repeat: u32,
     /// Deadline of each trap's and alternative's tests (a trap that hangs waits this long).
     pub case_timeout: Duration,
+    /// Write the solutions' slowest tests to exercises/timings.toml.
+    pub record_timings: bool,
 }
 
 pub async fn check(app: &mut App, opts: Options) -> Result<u8> {
@@ -75,7 +77,9 @@ pub async fn check(app: &mut App, opts: Options) -> Result<u8> {
     shipped_fail(&course, &checker, &shipped, &mut found).await?;
     eprintln!("Checking every solution ({} runs each)…", opts.repeat);
     let solutions = solutions_pass(&course, &checker, opts.repeat, &mut found).await?;
-    record_timings(&course, &found, opts.repeat);
+    if opts.record_timings {
+        record_timings(&course, &found, opts.repeat);
+    }
     eprintln!("Running clippy (-D warnings) and rustfmt on the solutions…");
     lint(&checker, &solutions, &mut found).await?;
     let cases = cases::find(&course)?;
