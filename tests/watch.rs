@@ -205,24 +205,30 @@ fn poll_mode_sees_plain_writes() {
 fn poll_mode_sees_a_save_in_the_same_second_as_the_last() {
     let course = course_copy("course");
     let dir = course.path();
+    // Two saves in one second: the file's time is set to early in a second of the future before
+    // watch starts (the poller's first look), and the save's to late in that same second. Still
+    // newer than anything cargo built, so only the poller's view of it is in question: it must
+    // look at the contents, not only at the whole second.
+    let file = exercise(dir, "fails");
+    let second = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 600;
+    let set_time = |nanos: u32| {
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(std::time::UNIX_EPOCH + Duration::new(second, nanos))
+            .unwrap();
+    };
+    set_time(100_000_000);
     let mut p = spawn_watch(dir, &["--poll"]);
     p.exp_string("`fails` is not done yet").unwrap();
-    // A save whose modification time is in the same whole second as the file's old one (two
-    // saves in one second), only later within it: cargo sees a newer file, and the poller must
-    // look at the contents, not only at the second.
-    let file = exercise(dir, "fails");
-    let old = std::fs::metadata(&file).unwrap().modified().unwrap();
-    let since = old.duration_since(std::time::UNIX_EPOCH).unwrap();
-    let later = std::time::UNIX_EPOCH + Duration::new(since.as_secs(), 999_999_999);
-    assert!(later > old);
     std::thread::sleep(Duration::from_millis(700));
     std::fs::write(&file, solution(dir, "fails")).unwrap();
-    std::fs::File::options()
-        .write(true)
-        .open(&file)
-        .unwrap()
-        .set_modified(later)
-        .unwrap();
+    set_time(900_000_000);
     p.exp_string("`fails` passes").unwrap();
     press(&mut p, "q");
     p.exp_eof().unwrap();
