@@ -70,6 +70,7 @@ fn is_cfg_test(attrs: &[Attribute]) -> bool {
 /// in other files are not looked into: `false`.
 pub fn program_checked_by_tests(src: &str) -> bool {
     use quote::ToTokens;
+    let _text = ParsedText;
     let Ok(file) = syn::parse_file(src) else {
         return false;
     };
@@ -351,6 +352,7 @@ mod not_tests {
             test_names(SRC).unwrap();
             test_module_range(SRC).unwrap();
             test_module_fingerprint(SRC).unwrap();
+            program_checked_by_tests(SRC);
         }
         let offset = next_parse_offset();
         assert!(
